@@ -1,0 +1,157 @@
+"""
+The gated backbone of Dynamos and its un-gated twin (paper Section 4, Table 3).
+
+A ResNet-18 reduced as in the paper: a 3x3 stem with ``nf`` = 32 filters, then only the
+first two of the four stages, each of two BasicBlocks (``nf`` and ``2 nf`` channels, the
+second stage starting with stride 2), global average pooling and a linear classifier.
+In ``gated-resnet`` every convolution of stage 2 has its own :class:`~dynamos_plugin.agent.Agent`
+(4 agents of 64 channels); stage 1 has none, as early layers forget little.
+``ungated-resnet`` is the same network without agents, built with the same random draws,
+for the baselines.
+"""
+
+from typing import List, Literal, Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from backbone import MammothBackbone, register_backbone
+from dynamos_plugin.agent import Agent, AgentOutput
+from dynamos_plugin.validation import positive_float, positive_int, probability_threshold
+
+
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+class GatedBasicBlock(nn.Module):
+    """A ResNet BasicBlock whose two convolutions can each be gated by an agent.
+
+    With agents: ``h = relu(bn1(conv1(x)) * a1)`` (agent 1 reads the block input ``x``) and
+    ``out = relu((bn2(conv2(h)) + shortcut(x)) * a2)`` (agent 2 reads ``h``): the action multiplies
+    after batch norm and before the ReLU, and, as in the authors' code, the second action also
+    masks the shortcut. Without agents (or with all actions 1) it is the plain BasicBlock.
+    """
+
+    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.in_planes, self.planes, self.stride = in_planes, planes, stride
+        self.conv1 = conv3x3(in_planes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes))
+        self.agent1: Optional[Agent] = None
+        self.agent2: Optional[Agent] = None
+
+    def add_agents(self, temperature: float, hidden_dim_ratio: int) -> None:
+        """Gives each of the two convolutions its agent."""
+        self.agent1 = Agent(self.in_planes, self.planes, self.stride, temperature, hidden_dim_ratio)
+        self.agent2 = Agent(self.planes, self.planes, 1, temperature, hidden_dim_ratio)
+
+    @property
+    def gated(self) -> bool:
+        return self.agent1 is not None
+
+    def forward(self, x: torch.Tensor, use_agents: bool = True, sample: bool = True,
+                threshold: float = 0.5) -> Tuple[torch.Tensor, List[AgentOutput]]:
+        """Returns the block's output and the outputs of the agents that acted (none if ungated or ``use_agents=False``)."""
+        gate = self.gated and use_agents
+        out = self.bn1(self.conv1(x))
+        decisions = []
+        if gate:
+            decisions.append(self.agent1(x, sample, threshold))
+            out = out * decisions[-1].actions[:, :, None, None]
+        h = F.relu(out)
+        out = self.bn2(self.conv2(h)) + self.shortcut(x)
+        if gate:
+            decisions.append(self.agent2(h, sample, threshold))
+            out = out * decisions[-1].actions[:, :, None, None]
+        return F.relu(out), decisions
+
+
+class GatedResNet(MammothBackbone):
+    """Reduced ResNet-18 with agents on every convolution of its second stage.
+
+    ``forward(x)`` returns the logits; ``forward(x, returnt='agents')`` also returns the
+    :class:`~dynamos_plugin.agent.AgentOutput` of every agent, in network order;
+    ``use_agents=False`` keeps every channel and leaves the agents untouched (warm-up).
+    Grey inputs (MNIST) are repeated to three channels, as in the authors' code.
+
+    Actions are sampled while training; at inference they are thresholded
+    (``infer_mode='threshold'``, ``p >= inf_thresh``) or sampled (``infer_mode='sample'``).
+    """
+
+    def __init__(self, num_classes: int, nf: int = 32, gated: bool = True, temperature: float = 0.15,
+                 hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5) -> None:
+        super().__init__()
+        if infer_mode not in ('threshold', 'sample'):
+            raise ValueError(f"infer_mode must be 'threshold' or 'sample', got {infer_mode!r}")
+        self.nf = nf
+        self.infer_mode = infer_mode
+        self.inf_thresh = inf_thresh
+        self.conv1 = conv3x3(3, nf)
+        self.bn1 = nn.BatchNorm2d(nf)
+        self.layer1 = nn.ModuleList([GatedBasicBlock(nf, nf, 1), GatedBasicBlock(nf, nf, 1)])
+        self.layer2 = nn.ModuleList([GatedBasicBlock(nf, 2 * nf, 2), GatedBasicBlock(2 * nf, 2 * nf, 1)])
+        self.classifier = nn.Linear(2 * nf, num_classes)
+        # the agents are created last, so the rest of the network gets the same random
+        # draws as its un-gated twin built from the same seed
+        if gated:
+            for block in self.layer2:
+                block.add_agents(temperature, hidden_dim_ratio)
+
+    @property
+    def agents(self) -> List[Agent]:
+        """Every agent, in network order (empty for the un-gated twin)."""
+        return [agent for block in self.layer2 if block.gated for agent in (block.agent1, block.agent2)]
+
+    def forward(self, x: torch.Tensor, returnt: Literal['out', 'features', 'both', 'agents'] = 'out',
+                use_agents: bool = True):
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        sample = self.training or self.infer_mode == 'sample'
+        out = F.relu(self.bn1(self.conv1(x)))
+        decisions: List[AgentOutput] = []
+        for block in (*self.layer1, *self.layer2):
+            out, block_decisions = block(out, use_agents, sample, self.inf_thresh)
+            decisions.extend(block_decisions)
+        features = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        logits = self.classifier(features)
+        if returnt == 'out':
+            return logits
+        if returnt == 'features':
+            return features
+        if returnt == 'both':
+            return logits, features
+        if returnt == 'agents':
+            return logits, decisions
+        raise ValueError(f'Unknown return type {returnt!r}')
+
+
+@register_backbone('gated-resnet')
+def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_float = 0.15,
+                 hidden_dim_ratio: positive_int = 16, infer_mode: Literal['threshold', 'sample'] = 'threshold',
+                 inf_thresh: probability_threshold = 0.5) -> GatedResNet:
+    """Dynamos' backbone: reduced ResNet-18 with an agent on each convolution of stage 2.
+
+    Args:
+        num_classes: number of output classes.
+        nf: width of the first stage (32 in the paper).
+        temperature: tau of the probability layer ``sigmoid(v / tau)`` (0.15 in the paper).
+        hidden_dim_ratio: the agents' MLP has ``C / hidden_dim_ratio`` hidden units (16 in the paper).
+        infer_mode: actions at inference: ``threshold`` (the paper's evaluation) or ``sample``.
+        inf_thresh: the threshold on the keep probability in ``threshold`` mode (0.5 in the paper).
+    """
+    return GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh)
+
+
+@register_backbone('ungated-resnet')
+def ungated_resnet(num_classes: int, nf: positive_int = 32) -> GatedResNet:
+    """The same reduced ResNet-18 without agents, built with the same random draws (for the baselines)."""
+    return GatedResNet(num_classes, nf, gated=False)

@@ -1,0 +1,173 @@
+"""
+Dynamos: dynamic modularity and sparsity for rehearsal-based general continual learning
+(Varma, Arani, Zonooz, VISAPP 2023).
+
+Agents on the convolutions of the gated backbone learn, by policy gradients, to drop
+channels per input (Eq. 1-4); a prototype loss pulls the attention vectors of a class
+together (Eq. 5); a buffer of correctly classified samples, with their logits and attention
+vectors, is replayed with consistency losses (Eq. 6). The total is Eq. 7.
+
+Without ``--model_config``, the hyperparameters of the paper's Table 5 for the dataset and
+buffer size are the defaults (``config/dynamos.yaml``; a buffer size that is not in the
+table takes the nearest row, with a warning); any flag given explicitly wins.
+"""
+
+import logging
+from typing import Dict, List, Optional
+
+import torch
+
+from models import register_model
+from models.utils.continual_model import ContinualModel
+from utils.args import ArgumentParser, add_rehearsal_args
+
+from dynamos_plugin.agent import AgentOutput, log_policy
+from dynamos_plugin.buffer import DynamosBuffer
+from dynamos_plugin.losses import consistency_loss, keep_ratio_reward, policy_loss, prototype_loss
+from dynamos_plugin.validation import (keep_ratio, non_negative_float, non_negative_int, policy_penalty,
+                                       positive_int)
+
+# the quantities logged per task: the terms of Eq. 7, then each agent's mean keep ratio
+LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v', 'total')
+
+
+@register_model('dynamos')
+class Dynamos(ContinualModel):
+    """Continual learning via dynamic modularity and sparsity (Dynamos)."""
+    NAME = 'dynamos'
+    COMPATIBILITY = ['class-il', 'domain-il', 'task-il', 'general-continual']
+    DEFAULT_MODEL_CONFIG = 'best'  # Table 5 of the paper, from config/dynamos.yaml
+
+    @staticmethod
+    def get_parser(parser) -> ArgumentParser:
+        add_rehearsal_args(parser)
+        for action in parser._actions:
+            if action.dest in ('buffer_size', 'minibatch_size'):
+                action.type = positive_int  # a rehearsal method: a buffer of 0 is an error at parse time
+        parser.add_argument('--keep_ratio', type=keep_ratio, required=True,
+                            help='kr of Eq. 3: fraction of each gated layer\'s channels the agents aim to keep, in (0, 1].')
+        parser.add_argument('--policy_penalty', type=policy_penalty, required=True,
+                            help='lambda of Eq. 3 (> 0): factor on the keep-ratio error of a misclassified sample.')
+        parser.add_argument('--reward_weight', type=non_negative_float, required=True,
+                            help='gamma of Eq. 7: weight of the policy (REINFORCE) loss of Eq. 4.')
+        parser.add_argument('--prototype_loss', type=non_negative_float, required=True,
+                            help='w_P of Eq. 7: weight of the prototype loss of Eq. 5.')
+        parser.add_argument('--alpha', type=non_negative_float, required=True,
+                            help='alpha of Eq. 7: weight of the logit consistency loss (Eq. 6).')
+        parser.add_argument('--policy_alpha', type=non_negative_float, required=True,
+                            help='alpha_P of Eq. 7: weight of the attention-vector consistency loss (Eq. 6).')
+        parser.add_argument('--beta', type=non_negative_float, required=True,
+                            help='beta of Eq. 7: weight of the buffer\'s cross-entropy and policy losses.')
+        parser.add_argument('--warmup', type=non_negative_int, default=10,
+                            help='Warm-up at the start of the first task: plain cross-entropy, agents unused, no buffer. '
+                                 'Iterations when training for one epoch, epochs otherwise; 0 disables it.')
+        parser.set_defaults(backbone='gated-resnet')
+        return parser
+
+    def __init__(self, backbone, loss, args, transform, dataset=None):
+        if not getattr(backbone, 'agents', None):
+            raise ValueError(
+                f'dynamos needs a backbone with agents (--backbone gated-resnet), got `{args.backbone}` '
+                f'({backbone.__class__.__name__}), which has none.')
+        super().__init__(backbone, loss, args, transform, dataset=dataset)
+        self.buffer = DynamosBuffer(self.args.buffer_size)
+        self.warmup_unit = 'epochs' if (self.args.n_epochs or 1) > 1 else 'iterations'
+        self.warmup_length = self.args.warmup
+        if self.args.debug_mode and self.warmup_unit == 'iterations' and self.warmup_length >= self.get_debug_iters():
+            # a debug epoch is only a few steps: end the warm-up half-way so the agents still train
+            self.warmup_length = self.get_debug_iters() // 2
+            logging.info(f'Debug mode: warm-up shortened to {self.warmup_length} iterations.')
+        self.task_stats: List[Dict[str, float]] = []  # per task: mean of each loss term and keep ratio
+        self._reset_stats()
+
+    # ---- warm-up -------------------------------------------------------------------------
+
+    def in_warmup(self, epoch: Optional[int]) -> bool:
+        """Whether this step is in the warm-up: the first ``warmup`` iterations (or epochs) of the first task."""
+        if self.current_task > 0 or self.warmup_length == 0:
+            return False
+        if self.warmup_unit == 'epochs':
+            return (epoch or 0) < self.warmup_length
+        return self.task_iteration < self.warmup_length
+
+    # ---- the losses of Eq. 7 for one batch (stream or buffer) ----------------------------
+
+    def agent_terms(self, logits: torch.Tensor, labels: torch.Tensor, decisions: List[AgentOutput]):
+        """Cross-entropy, policy loss (Eq. 3-4) and prototype loss (Eq. 5) of one batch.
+
+        Returns:
+            ``(ce, policy, prototype, attention, correct, keep)``: the three losses, the
+            concatenated attention vectors ``V`` ``(B, D)``, the correctness mask and each
+            agent's mean keep ratio over the batch ``(L,)``.
+        """
+        correct = logits.detach().argmax(dim=1) == labels
+        actions = torch.stack([d.actions.mean(dim=1) for d in decisions], dim=1)  # (B, L)
+        log_probs = torch.stack([log_policy(d.logits, d.actions) for d in decisions], dim=1)  # (B, L)
+        rewards = keep_ratio_reward(actions, correct, self.args.keep_ratio, self.args.policy_penalty)
+        attention = torch.cat([d.attention for d in decisions], dim=1)
+        return (self.loss(logits, labels), policy_loss(rewards, log_probs),
+                prototype_loss(attention, labels, correct), attention, correct, actions.mean(dim=0))
+
+    def observe(self, inputs, labels, not_aug_inputs, epoch=None):
+        self.opt.zero_grad()
+
+        if self.in_warmup(epoch):  # plain cross-entropy, every channel kept, no buffer
+            outputs = self.net(inputs, use_agents=False)
+            loss = self.loss(outputs, labels)
+            loss.backward()
+            self.opt.step()
+            return loss.item()
+
+        outputs, decisions = self.net(inputs, returnt='agents')
+        ce, pol, proto, attention, correct, keep = self.agent_terms(outputs, labels, decisions)
+        zero = ce.new_zeros(())
+        buf_ce = buf_pol = buf_proto = cons_z = cons_v = zero
+        if not self.buffer.is_empty():
+            buf_inputs, buf_labels, buf_logits, buf_attention = self.buffer.get_data(
+                self.args.minibatch_size, transform=self.transform, device=self.device)
+            buf_outputs, buf_decisions = self.net(buf_inputs, returnt='agents')
+            buf_ce, buf_pol, buf_proto, buf_now, _, _ = self.agent_terms(buf_outputs, buf_labels, buf_decisions)
+            cons_z = consistency_loss(buf_outputs, buf_logits)
+            cons_v = consistency_loss(buf_now, buf_attention)
+
+        a = self.args
+        loss = (ce + a.reward_weight * pol
+                + a.beta * (buf_ce + a.reward_weight * buf_pol)
+                + a.alpha * cons_z + a.policy_alpha * cons_v
+                + a.prototype_loss * (proto + buf_proto))  # Eq. 7
+        loss.backward()
+        self.opt.step()
+
+        self.buffer.add_data(examples=not_aug_inputs, labels=labels, correct=correct,
+                             logits=outputs.detach(), attentions=attention.detach())
+
+        stats = torch.cat([torch.stack([ce, pol, proto, buf_ce, buf_pol, buf_proto, cons_z, cons_v, loss]).detach(),
+                           keep, torch.isnan(attention).any().float()[None]])
+        values = stats.tolist()  # the step's only host synchronisation
+        if values[-1]:
+            raise FloatingPointError(
+                f'NaN in the action probabilities at task {self.current_task + 1}, iteration {self.task_iteration} '
+                f'(epoch {epoch}): lower --lr or check the inputs.')
+        self._stats_sum = self._stats_sum.to(stats.device) + stats[:-1]
+        self._stats_count += 1
+        return values[len(LOSS_TERMS) - 1]
+
+    # ---- per-task logging ----------------------------------------------------------------
+
+    def _reset_stats(self) -> None:
+        self._stats_sum = torch.zeros(len(LOSS_TERMS) + len(self.net.agents))
+        self._stats_count = 0
+
+    def begin_task(self, dataset) -> None:
+        self._reset_stats()
+
+    def end_task(self, dataset) -> None:
+        mean = (self._stats_sum / max(self._stats_count, 1)).tolist()
+        stats = dict(zip(LOSS_TERMS, mean))
+        stats.update({f'keep_agent{i + 1}': v for i, v in enumerate(mean[len(LOSS_TERMS):])})
+        stats['steps'] = self._stats_count
+        self.task_stats.append(stats)
+        keeps = ' '.join(f'{v:.3f}' for v in mean[len(LOSS_TERMS):])
+        terms = ' '.join(f'{k}={v:.4f}' for k, v in zip(LOSS_TERMS, mean))
+        logging.info(f'Dynamos task {self.current_task + 1}: mean keep ratio per agent [{keeps}] '
+                     f'over {self._stats_count} steps; mean losses: {terms}; buffer {len(self.buffer)}/{self.buffer.buffer_size}')

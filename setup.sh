@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up dynamos on a fresh clone: the pinned Mammoth submodule with every patch in
+# patches/ applied, and a virtual environment (.venv) with torch, Mammoth's dependencies
+# and this plugin (editable). Idempotent: a second run checks everything and changes nothing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3}"
+
+# 1. Mammoth, at the commit this repository pins (a no-op when it is already there).
+git submodule update --init mammoth
+
+# 2. Our patches to Mammoth, in order: skip one already applied, stop on one that no longer applies.
+for patch in patches/*.patch; do
+    name="$(basename "$patch")"
+    if git -C mammoth apply --reverse --check "$ROOT/$patch" 2>/dev/null; then
+        echo "setup: $name already applied"
+    elif git -C mammoth apply --check "$ROOT/$patch" 2>/dev/null; then
+        git -C mammoth apply "$ROOT/$patch"
+        echo "setup: applied $name"
+    else
+        echo "setup: ERROR: patch $name no longer applies to mammoth/ ($(git -C mammoth rev-parse --short HEAD)):" >&2
+        git -C mammoth apply --check "$ROOT/$patch" >&2 || true
+        exit 1
+    fi
+done
+
+# 3. The virtual environment; reinstalled only when setup.cfg or pyproject.toml change.
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.dynamos-setup
+want="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    echo "$want" > "$stamp"
+    echo "setup: installed the plugin and its dependencies into .venv"
+else
+    echo "setup: .venv is up to date"
+fi
