@@ -100,3 +100,19 @@ class DynamosBuffer(Buffer):
         written = self.written_slots().cpu().numpy()
         choice = np.random.choice(written, size=min(size, written.size), replace=False)
         return super().get_data(size, transform=transform, device=device, force_indexes=choice, **kwargs)
+
+    def serialize(self, out_device='cpu') -> dict:
+        """The buffer's tensors and its reservoir count, as Mammoth saves them in a checkpoint."""
+        state = super().serialize(out_device)
+        state['num_seen_examples'] = torch.tensor(self.num_seen_examples)
+        return state
+
+    def load(self, state) -> None:
+        """Restores a buffer saved by :meth:`serialize` (``safe`` checkpoints) or pickled whole (``old_pickle``)."""
+        if isinstance(state, Buffer):
+            state = state.serialize()
+        for name, value in state.items():
+            if name == 'num_seen_examples':
+                self.num_seen_examples = int(value)
+            else:
+                setattr(self, name, value.to(self.device))

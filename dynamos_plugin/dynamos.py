@@ -80,6 +80,10 @@ class Dynamos(ContinualModel):
         self.task_stats: List[Dict[str, float]] = []  # per task: mean of each loss term and keep ratio
         self._reset_stats()
 
+    def load_buffer(self, buffer) -> None:
+        """Restores the buffer from a Mammoth checkpoint (called by `--loadcheck`)."""
+        self.buffer.load(buffer)
+
     # ---- warm-up -------------------------------------------------------------------------
 
     def in_warmup(self, epoch: Optional[int]) -> bool:

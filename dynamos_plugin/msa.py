@@ -40,6 +40,10 @@ class MultiScaleAssociations(ContinualModel):
         super().__init__(backbone, loss, args, transform, dataset=dataset)
         self.buffer = DynamosBuffer(self.args.buffer_size)
 
+    def load_buffer(self, buffer) -> None:
+        """Restores the buffer from a Mammoth checkpoint (called by `--loadcheck`)."""
+        self.buffer.load(buffer)
+
     def observe(self, inputs, labels, not_aug_inputs, epoch=None):
         self.opt.zero_grad()
         outputs = self.net(inputs)

@@ -1,0 +1,60 @@
+"""Shared fixtures: paths, Mammoth on sys.path with the plugin registered, generated MNIST, subprocess runs."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MAMMOTH = REPO / 'mammoth'
+PYTHON = sys.executable
+PINNED_COMMIT = 'e75a491c69fd729edeb01431afb753d9157d9a81'
+
+ACCURACY_RE = re.compile(r'Accuracy for (\d+) task\(s\):\s+\[(Class-IL|Domain-IL)\]:\s+([\d.]+) %')
+
+
+def parse_accuracy(text: str):
+    """The last Mammoth accuracy line of a log: ``(number of tasks, setting, accuracy)``, or None."""
+    found = ACCURACY_RE.findall(text)
+    if not found:
+        return None
+    n, setting, acc = found[-1]
+    return int(n), setting, float(acc)
+
+
+def run_mammoth(args, tmp_path, timeout=600):
+    """Runs ``mammoth/main.py ARGS`` in a subprocess from the repository root; returns the CompletedProcess."""
+    env = dict(os.environ, MAMMOTH_TEST='1', PYTHONUNBUFFERED='1', OMP_NUM_THREADS='2')
+    cmd = [PYTHON, str(MAMMOTH / 'main.py'), *map(str, args),
+           '--results_path', str(tmp_path / 'results'), '--non_verbose', '1']
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc.log = proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope='session')
+def mammoth_imported():
+    """Mammoth importable by its top-level names (as main.py does), with the plugins registered.
+
+    Mammoth finds its own modules and configuration files relative to the working directory
+    (importing its `models` package chdirs into mammoth/), so in-process tests run from there.
+    """
+    cwd = os.getcwd()
+    if str(MAMMOTH) not in sys.path:
+        sys.path.insert(0, str(MAMMOTH))
+    os.chdir(MAMMOTH)
+    from utils.plugins import load_plugins
+    yield load_plugins()
+    os.chdir(cwd)
+
+
+@pytest.fixture(scope='session')
+def mnist_dir(tmp_path_factory):
+    """A small generated MNIST in the standard layout ``<dir>/MNIST/raw/``: 500 train and 200 test images."""
+    from idx_data import write_mnist_idx
+    root = tmp_path_factory.mktemp('mnist')
+    write_mnist_idx(root, n_train=500, n_test=200, seed=0)
+    return root

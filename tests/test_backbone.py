@@ -1,0 +1,102 @@
+"""The agent and the gated backbone."""
+
+import pytest
+import torch
+
+from dynamos_plugin.agent import Agent
+
+
+@pytest.fixture(scope='module')
+def nets(mammoth_imported):
+    from dynamos_plugin.backbone import gated_resnet, ungated_resnet
+    torch.manual_seed(0)
+    twin = ungated_resnet(num_classes=10)
+    torch.manual_seed(0)
+    gated = gated_resnet(num_classes=10)
+    return gated, twin
+
+
+def test_agent_shapes_and_batch_of_one():
+    agent = Agent(32, 64, stride=2, temperature=0.15)
+    agent.train()
+    for batch in (1, 5):
+        out = agent(torch.randn(batch, 32, 14, 14), sample=True)
+        assert out.attention.shape == out.logits.shape == out.actions.shape == (batch, 64)
+        assert set(out.actions.unique().tolist()) <= {0.0, 1.0}
+        assert torch.allclose(out.logits, out.attention / 0.15)
+
+
+def test_agent_mlp_has_the_paper_sizes():
+    agent = Agent(64, 64, hidden_dim_ratio=16)
+    assert (agent.fc1.in_features, agent.fc1.out_features, agent.fc2.out_features) == (64, 4, 64)
+    assert agent.pointwise.bias is None and agent.pointwise.kernel_size == (1, 1)
+
+
+def test_agent_threshold_and_sample_modes():
+    torch.manual_seed(0)
+    agent = Agent(8, 16).eval()
+    x = torch.randn(1, 8, 6, 6)
+    out = agent(x, sample=False, threshold=0.5)
+    assert torch.equal(out.actions, (out.logits >= 0).float())
+    p = torch.sigmoid(out.logits)
+    freq = torch.stack([agent(x, sample=True).actions for _ in range(4000)]).mean(0)
+    assert torch.allclose(freq, p, atol=0.04)
+
+
+def test_agent_rejects_non_positive_temperature():
+    with pytest.raises(ValueError, match='temperature'):
+        Agent(8, 8, temperature=0.0)
+
+
+def test_architecture(nets):
+    gated, twin = nets
+    assert len(gated.agents) == 4 and len(twin.agents) == 0
+    assert [a.fc2.out_features for a in gated.agents] == [64, 64, 64, 64]
+    assert gated.conv1.kernel_size == (3, 3) and gated.conv1.out_channels == 32
+    assert gated.classifier.in_features == 64
+
+
+def test_twin_has_the_same_initialisation(nets):
+    gated, twin = nets
+    gated_state = gated.state_dict()
+    for name, value in twin.state_dict().items():
+        assert torch.equal(gated_state[name], value), name
+
+
+def test_all_actions_one_equals_the_twin(nets):
+    gated, twin = nets
+    gated.eval(), twin.eval()
+    x = torch.rand(3, 1, 28, 28)
+    expected = twin(x)
+    assert torch.allclose(gated(x, use_agents=False), expected, atol=1e-6)
+    old = gated.inf_thresh
+    gated.inf_thresh = 0.0  # p >= 0 always: every action is 1, through the gating path
+    try:
+        logits, decisions = gated(x, returnt='agents')
+        assert all(bool((d.actions == 1).all()) for d in decisions)
+        assert torch.allclose(logits, expected, atol=1e-6)
+    finally:
+        gated.inf_thresh = old
+
+
+def test_grey_and_rgb_inputs(nets):
+    gated, _ = nets
+    gated.eval()
+    grey = torch.rand(2, 1, 28, 28)
+    assert torch.allclose(gated(grey), gated(grey.expand(-1, 3, -1, -1)))
+    assert gated(torch.rand(1, 3, 32, 32)).shape == (1, 10)
+
+
+def test_forward_returns_every_agent_and_dropped_channels_are_zero(nets):
+    gated, _ = nets
+    gated.train()
+    logits, decisions = gated(torch.rand(4, 1, 28, 28), returnt='agents')
+    assert logits.shape == (4, 10) and len(decisions) == 4
+    assert all(d.attention.shape == (4, 64) for d in decisions)
+    block = gated.layer2[1]
+    block.eval()
+    out, (d1, d2) = block(torch.rand(6, 64, 7, 7), use_agents=True, sample=False, threshold=0.5)
+    dropped = d2.actions == 0
+    assert dropped.any() and (~dropped).any()
+    assert torch.all(out.amax(dim=(2, 3))[dropped] == 0)
+    gated.train()

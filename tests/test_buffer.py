@@ -1,0 +1,91 @@
+"""The add-if-correct reservoir buffer (paper Section 3.2)."""
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture
+def buffer_module(mammoth_imported):
+    import dynamos_plugin.buffer as module
+    return module
+
+
+def batch(n, start=0):
+    x = torch.arange(start, start + n, dtype=torch.float32)[:, None, None, None].expand(n, 1, 2, 2).clone()
+    return x, torch.arange(start, start + n) % 10, torch.randn(n, 10), torch.randn(n, 8)
+
+
+def test_reservoir_indices_fill_then_sample(buffer_module):
+    assert buffer_module.reservoir_indices(0, 4, 10).tolist() == [0, 1, 2, 3]
+    np.random.seed(0)
+    index = buffer_module.reservoir_indices(8, 4, 10)
+    assert index[:2].tolist() == [8, 9]
+    assert all(-1 <= i < 10 for i in index[2:])
+
+
+def test_every_sample_counts_but_only_correct_ones_are_written(buffer_module):
+    buf = buffer_module.DynamosBuffer(10)
+    x, y, z, v = batch(4)
+    buf.add_data(x, y, correct=torch.tensor([True, False, True, False]), logits=z, attentions=v)
+    assert buf.num_seen_examples == 4
+    assert len(buf) == 2
+    assert buf.written_slots().tolist() == [0, 2]
+    assert buf.labels.tolist()[:4] == [0, -1, 2, -1]
+    assert torch.equal(buf.attentions[2], v[2]) and torch.equal(buf.logits[0], z[0])
+
+
+def test_unwritten_slots_are_never_replayed(buffer_module):
+    buf = buffer_module.DynamosBuffer(10)
+    x, y, z, v = batch(6)
+    buf.add_data(x, y, correct=torch.tensor([False, True, False, True, False, False]), logits=z, attentions=v)
+    np.random.seed(1)
+    for _ in range(20):
+        ex, lab, logits, att = buf.get_data(5)
+        assert len(lab) == 2  # only two slots were written
+        assert sorted(lab.tolist()) == [1, 3]
+        assert torch.equal(ex[:, 0, 0, 0], lab.float())  # example, label, logits, attention stay aligned
+        for row, label in enumerate(lab.tolist()):
+            assert torch.equal(att[row], v[label]) and torch.equal(logits[row], z[label])
+
+
+def test_empty_until_a_correct_sample(buffer_module):
+    buf = buffer_module.DynamosBuffer(5)
+    assert buf.is_empty()
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.zeros(3, dtype=torch.bool), logits=z, attentions=v)
+    assert buf.is_empty() and buf.num_seen_examples == 3
+
+
+def test_two_samples_drawing_one_slot_keep_the_later(buffer_module, monkeypatch):
+    buf = buffer_module.DynamosBuffer(4)
+    monkeypatch.setattr(buffer_module, 'reservoir_indices', lambda seen, n, size: np.array([1, -1, 1]))
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
+    assert buf.written_slots().tolist() == [1]
+    assert buf.labels[1].item() == 2
+
+
+def test_baseline_buffer_without_attentions(buffer_module):
+    buf = buffer_module.DynamosBuffer(4)
+    x, y, z, _ = batch(2)
+    buf.add_data(x, y, correct=torch.ones(2, dtype=torch.bool), logits=z)
+    out = buf.get_data(2)
+    assert len(out) == 3 and not hasattr(buf, 'attentions')
+
+
+def test_buffer_size_must_be_positive(buffer_module):
+    with pytest.raises(ValueError, match='positive'):
+        buffer_module.DynamosBuffer(0)
+
+
+def test_serialise_and_load_round_trip(buffer_module):
+    buf = buffer_module.DynamosBuffer(6)
+    x, y, z, v = batch(9)
+    np.random.seed(3)
+    buf.add_data(x, y, correct=torch.tensor([True, False] * 4 + [True]), logits=z, attentions=v)
+    restored = buffer_module.DynamosBuffer(6)
+    restored.load(buf.serialize())
+    assert restored.num_seen_examples == 9 and len(restored) == len(buf)
+    for name in ('examples', 'labels', 'logits', 'attentions'):
+        assert torch.equal(getattr(restored, name), getattr(buf, name))

@@ -1,0 +1,133 @@
+"""The `dynamos` model: configuration, validation, warm-up, training, checkpoints."""
+
+import re
+
+import pytest
+import torch
+
+from conftest import parse_accuracy, run_mammoth
+
+BASE = ['--model', 'dynamos', '--dataset', 'seq-mnist']
+
+
+def build(cmd, mammoth_imported):
+    """Parses a command line and builds model and dataset as `mammoth/main.py` does."""
+    import main
+    args = main.parse_args(cmd)
+    model, dataset, args = main.initialize(args)
+    model.net.to(model.device)
+    return model, dataset, args
+
+
+def test_user_command_gets_table5(mammoth_imported):
+    import main
+    args = main.parse_args(BASE + ['--buffer_size', '500'])
+    assert args.backbone == 'gated-resnet' and args.model_config == 'best'
+    assert (args.lr, args.batch_size, args.minibatch_size, args.n_epochs, args.warmup) == (0.07, 10, 10, 1, 10)
+    assert (args.alpha, args.beta, args.policy_alpha, args.policy_penalty, args.reward_weight, args.prototype_loss,
+            args.keep_ratio, args.temperature, args.nf) == (0.2, 2.0, 0.2, 500, 0.5, 0.3, 0.7, 0.15, 32)
+
+
+def test_mnist360_rows_and_explicit_flags_win(mammoth_imported):
+    import main
+    args = main.parse_args(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '200', '--beta', '9'])
+    assert (args.batch_size, args.minibatch_size, args.alpha, args.reward_weight) == (16, 16, 0.2, 1.0)
+    assert args.beta == 9.0
+
+
+def test_other_buffer_size_takes_nearest_row_and_says_so(mammoth_imported, caplog):
+    import main
+    with caplog.at_level('WARNING'):
+        args = main.parse_args(BASE + ['--buffer_size', '1200'])
+    assert (args.alpha, args.beta, args.reward_weight) == (0.1, 2.5, 0.7)  # the 1000 row
+    assert 'nearest buffer size, 1000' in caplog.text
+
+
+@pytest.mark.parametrize('flag, value, message', [
+    ('--keep_ratio', '0', 'keep ratio must be in (0, 1]'),
+    ('--keep_ratio', '1.5', 'keep ratio must be in (0, 1]'),
+    ('--temperature', '0', 'must be > 0'),
+    ('--alpha', '-1', 'must be >= 0'),
+    ('--policy_penalty', '-500', 'negated'),
+    ('--buffer_size', '0', 'positive integer'),
+])
+def test_invalid_hyperparameters_fail_at_parse_time(mammoth_imported, capsys, flag, value, message):
+    import main
+    cmd = BASE + ['--buffer_size', '500'] + ([flag, value] if flag != '--buffer_size' else [])
+    if flag == '--buffer_size':
+        cmd = BASE + ['--buffer_size', value]
+    with pytest.raises(SystemExit) as exc:
+        main.parse_args(cmd)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and flag in err
+
+
+def test_backbone_without_agents_is_refused(mammoth_imported, mnist_dir):
+    with pytest.raises(ValueError, match='needs a backbone with agents'):
+        build(BASE + ['--buffer_size', '50', '--backbone', 'ungated-resnet', '--base_path', str(mnist_dir)],
+              mammoth_imported)
+
+
+def agent_params(model):
+    return [p.detach().clone() for a in model.net.agents for p in a.parameters()]
+
+
+def test_warmup_only_in_the_first_steps_of_task_one(mammoth_imported, mnist_dir):
+    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '3', '--seed', '0',
+                                         '--base_path', str(mnist_dir)], mammoth_imported)
+    assert model.warmup_unit == 'iterations'
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    batches = iter(train_loader)
+    before = agent_params(model)
+    for step in range(3):
+        x, y, x0 = next(batches)[:3]
+        assert model.in_warmup(0)
+        model.meta_observe(x, y, x0, epoch=0)
+        assert all(torch.equal(a, b) for a, b in zip(before, agent_params(model)))  # agents frozen
+        assert model.buffer.num_seen_examples == 0 and model.buffer.is_empty()  # no buffer
+    assert not model.in_warmup(0)
+    x, y, x0 = next(batches)[:3]
+    model.meta_observe(x, y, x0, epoch=0)
+    assert model.buffer.num_seen_examples == len(y)
+    assert any(not torch.equal(a, b) for a, b in zip(before, agent_params(model)))  # agents train
+    model.meta_end_task(dataset)
+    dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    assert model.task_iteration == 0 and not model.in_warmup(0)  # never again after task 1
+
+
+def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir):
+    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '0', '--base_path', str(mnist_dir)],
+                                 mammoth_imported)
+    dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    x = torch.full((4, 1, 28, 28), float('nan'))
+    with pytest.raises(FloatingPointError, match=r'NaN in the action probabilities at task 1, iteration 0'):
+        model.meta_observe(x, torch.zeros(4, dtype=torch.long), x, epoch=0)
+
+
+KEEP_RE = re.compile(r'Dynamos task (\d): mean keep ratio per agent \[([\d. ]+)\] over (\d+) steps')
+
+
+def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
+    common = BASE + ['--buffer_size', '50', '--warmup', '4', '--seed', '1', '--base_path', mnist_dir]
+    proc = run_mammoth(common + ['--savecheck', 'last', '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'run'],
+                       tmp_path)
+    assert proc.returncode == 0, proc.log[-3000:]
+    n_tasks, setting, accuracy = parse_accuracy(proc.log)
+    assert (n_tasks, setting) == (5, 'Class-IL') and accuracy > 20
+    tasks = {int(t): (list(map(float, keeps.split())), int(steps)) for t, keeps, steps in KEEP_RE.findall(proc.log)}
+    assert sorted(tasks) == [1, 2, 3, 4, 5]
+    assert tasks[1][1] == tasks[2][1] - 4  # the warm-up ended 4 steps into task 1
+    assert all(len(keeps) == 4 and all(0 < k < 1 for k in keeps) for keeps, _ in tasks.values())
+    for term in ('policy=', 'prototype=', 'consistency_v='):
+        assert term in proc.log
+
+    ckpt = tmp_path / 'ckpt' / 'run_last.pt'
+    assert ckpt.exists()
+    reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
+    assert reloaded.returncode == 0, reloaded.log[-3000:]
+    assert parse_accuracy(reloaded.log) == (n_tasks, setting, accuracy)

@@ -1,0 +1,100 @@
+"""The foundation: patches apply to the pinned Mammoth, the plugin hook registers, Mammoth runs offline."""
+
+import subprocess
+import tarfile
+import io
+import time
+
+import pytest
+
+from conftest import MAMMOTH, PINNED_COMMIT, REPO, parse_accuracy, run_mammoth
+
+PATCHES = sorted((REPO / 'patches').glob('*.patch'))
+
+
+def test_submodule_is_pinned():
+    out = subprocess.run(['git', 'ls-tree', 'HEAD', 'mammoth'], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[2] == PINNED_COMMIT
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=MAMMOTH, capture_output=True, text=True, check=True)
+    assert head.stdout.strip() == PINNED_COMMIT
+
+
+def test_every_patch_applies_in_order_to_the_pinned_commit(tmp_path):
+    assert len(PATCHES) >= 6
+    archive = subprocess.run(['git', 'archive', '--format=tar', PINNED_COMMIT], cwd=MAMMOTH,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tmp_path, filter='data')
+    for patch in PATCHES:
+        header = patch.read_text().split('\n---\n')[0]
+        assert 'Upstream problem' in header, f'{patch.name} lacks a header explaining the upstream problem'
+        subprocess.run(['git', 'apply', '--check', str(patch)], cwd=tmp_path, check=True)
+        subprocess.run(['git', 'apply', str(patch)], cwd=tmp_path, check=True)
+    assert (tmp_path / 'utils' / 'plugins.py').exists()
+
+
+def test_setup_is_idempotent():
+    start = time.monotonic()
+    out = subprocess.run(['bash', 'setup.sh'], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for patch in PATCHES:
+        assert f'{patch.name} already applied' in out.stdout
+    assert '.venv is up to date' in out.stdout
+    assert time.monotonic() - start < 60
+
+
+def test_plugin_hook_registers_models_backbones_datasets(mammoth_imported):
+    assert 'dynamos' in mammoth_imported
+    from models import get_model_names
+    from backbone import REGISTERED_BACKBONES
+    from datasets import get_dataset_names
+    models = get_model_names()
+    assert models['dynamos'].__module__ == 'dynamos_plugin.dynamos'
+    assert models['msa'].__module__ == 'dynamos_plugin.msa'
+    assert {'gated-resnet', 'ungated-resnet'} <= set(REGISTERED_BACKBONES)
+    assert 'seq-svhn32' in get_dataset_names(names_only=True)
+
+
+def test_help_is_fast_offline_and_lists_the_plugin_model():
+    start = time.monotonic()
+    out = subprocess.run([str(REPO / '.venv/bin/python'), 'mammoth/main.py', '--help'], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - start
+    assert 'dynamos' in out.stdout + out.stderr
+    assert 'gated-resnet' in out.stdout + out.stderr
+    assert elapsed < 15, f'--help took {elapsed:.1f} s'
+
+
+def test_model_config_best_loads_a_yaml_with_several_buffer_sizes(mammoth_imported):
+    import main
+    args = main.parse_args(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '1000',
+                            '--model_config', 'best'])
+    # Table 5, seq-mnist, buffer 1000
+    assert (args.alpha, args.beta, args.policy_penalty, args.reward_weight, args.prototype_loss) == (0.1, 2.5, 200, 0.7, 0.5)
+
+
+def test_minibatch_size_is_honoured(mnist_dir, tmp_path, mammoth_imported):
+    import main
+    from datasets import get_dataset
+    args = main.parse_args(['--model', 'er', '--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1',
+                            '--batch_size', '10', '--minibatch_size', '3', '--base_path', str(mnist_dir)])
+    main.extend_args(args, get_dataset(args))
+    assert (args.batch_size, args.minibatch_size) == (10, 3)
+
+
+def test_missing_mnist_is_a_clear_error(tmp_path):
+    proc = run_mammoth(['--model', 'er', '--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1',
+                        '--base_path', tmp_path / 'nowhere'], tmp_path, timeout=120)
+    assert proc.returncode != 0
+    assert f'MNIST not found in {tmp_path / "nowhere" / "MNIST" / "raw"}' in proc.log
+
+
+def test_er_runs_a_tiny_seq_mnist_offline(mnist_dir, tmp_path):
+    proc = run_mammoth(['--model', 'er', '--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1',
+                        '--batch_size', '16', '--seed', '0', '--device', 'cpu', '--base_path', mnist_dir], tmp_path)
+    assert proc.returncode == 0, proc.log[-3000:]
+    n_tasks, setting, accuracy = parse_accuracy(proc.log)
+    assert (n_tasks, setting) == (5, 'Class-IL')
+    assert 0 <= accuracy <= 100
+    assert accuracy > 20  # chance is 10 %: the generated digits are learnable
+    assert (tmp_path / 'results' / 'class-il' / 'seq-mnist' / 'er' / 'logs.pyd').exists()
