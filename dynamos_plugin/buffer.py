@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 import torch
 
+from utils.augmentations import apply_transform
 from utils.buffer import Buffer
 
 
@@ -95,11 +96,21 @@ class DynamosBuffer(Buffer):
     def is_empty(self) -> bool:
         return len(self) == 0
 
-    def get_data(self, size: int, transform=None, device=None, **kwargs):
-        """A random batch of ``size`` written slots (fewer if fewer are written), drawn without replacement."""
+    def get_data(self, size: int, transform=None, device=None) -> tuple:
+        """A random batch of ``size`` written slots (fewer if fewer are written), drawn without replacement.
+
+        Returns ``(examples, labels[, logits][, attentions])`` on ``device``, in that order, with
+        ``transform`` (if any) applied to the examples.
+        """
         written = self.written_slots().cpu().numpy()
-        choice = np.random.choice(written, size=min(size, written.size), replace=False)
-        return super().get_data(size, transform=transform, device=device, force_indexes=choice, **kwargs)
+        choice = torch.from_numpy(np.random.choice(written, size=min(size, written.size), replace=False))
+        choice = choice.to(self.device)
+        device = self.device if device is None else device
+        examples = self.examples[choice]
+        if transform is not None:
+            examples = apply_transform(examples, transform=transform)
+        return (examples.to(device),) + tuple(getattr(self, name)[choice].to(device) for name in self.attributes[1:]
+                                              if hasattr(self, name))
 
     def serialize(self, out_device='cpu') -> dict:
         """The buffer's tensors and its reservoir count, as Mammoth saves them in a checkpoint."""
