@@ -64,8 +64,8 @@ class Agent(nn.Module):
         v = self.attention(x)
         logits = v / self.temperature
         p = torch.sigmoid(logits)
-        if sample:
-            actions = torch.bernoulli(p.detach())
+        if sample:  # a ~ Bernoulli(p); a NaN in p gives 0 here and is reported by the model with its step
+            actions = (torch.rand_like(p) < p.detach()).to(p.dtype)
         else:
             actions = (p.detach() >= threshold).to(p.dtype)
         return AgentOutput(v, logits, actions)
