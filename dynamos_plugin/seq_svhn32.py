@@ -34,7 +34,10 @@ class SVHN32(SVHN):
     def __init__(self, root: str, train: bool = True, transform=None, download: bool = False) -> None:
         self.not_aug_transform = transforms.ToTensor()
         self.train = train
-        super().__init__(root, split='train' if train else 'test', transform=transform, download=download)
+        split = 'train' if train else 'test'
+        if os.path.isfile(os.path.join(root, self.split_list[split][1])):
+            download = False  # present: torchvision would re-download a file whose MD5 it does not know
+        super().__init__(root, split=split, transform=transform, download=download)
         self.targets = np.asarray(self.labels, dtype=np.int64)
 
     def _check_integrity(self) -> bool:

@@ -33,6 +33,8 @@ def test_seq_svhn32_protocol(svhn_dir, mammoth_imported):
     args = main.parse_args(['--model', 'dynamos', '--dataset', 'seq-svhn32', '--buffer_size', '500',
                             '--base_path', str(svhn_dir)])
     assert (args.n_epochs, args.batch_size, args.warmup, args.alpha, args.policy_alpha) == (70, 16, 10, 2.0, 1.0)
+    from utils.conf import base_path
+    base_path(args.base_path)
     dataset = get_dataset(args)
     assert (dataset.N_TASKS, dataset.N_CLASSES_PER_TASK) == (5, 2)
     train, test = dataset.get_data_loaders()

@@ -78,6 +78,8 @@ def test_minibatch_size_is_honoured(mnist_dir, tmp_path, mammoth_imported):
     from datasets import get_dataset
     args = main.parse_args(['--model', 'er', '--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1',
                             '--batch_size', '10', '--minibatch_size', '3', '--base_path', str(mnist_dir)])
+    from utils.conf import base_path
+    base_path(args.base_path)
     main.extend_args(args, get_dataset(args))
     assert (args.batch_size, args.minibatch_size) == (10, 3)
 
