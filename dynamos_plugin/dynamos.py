@@ -166,6 +166,8 @@ class Dynamos(ContinualModel):
         self._reset_stats()
 
     def end_task(self, dataset) -> None:
+        if self._stats_count == 0:  # a task skipped by --start_from, or trained only in warm-up
+            return
         mean = (self._stats_sum / max(self._stats_count, 1)).tolist()
         stats = dict(zip(LOSS_TERMS, mean))
         stats.update({f'keep_agent{i + 1}': v for i, v in enumerate(mean[len(LOSS_TERMS):])})
