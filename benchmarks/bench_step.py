@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -85,16 +84,30 @@ def eval_throughput(model, test_loader, n_images=2560) -> float:
     return len(images) / elapsed
 
 
-def peak_memory_mb(name: str, base_path: str, threads: int, steps: int) -> float:
-    """Peak RSS (MB) of a fresh process that builds the model and trains it for ``steps`` steps."""
+def rss_mb() -> float:
+    """Current resident memory of this process (Linux /proc)."""
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+def memory_mb(name: str, base_path: str, threads: int, steps: int) -> dict:
+    """Memory of a fresh process that builds the model and trains it for ``steps`` steps (MB).
+
+    ``peak_rss``: the process's high-water mark (imports, data and training together);
+    ``training_growth``: resident memory after the steps minus before them (buffer, activations, optimizer).
+    """
     code = (f'import sys; sys.path.insert(0, {str(REPO / "benchmarks")!r}); import bench_step as b; '
-            f'b.setup({threads}); m, l, _ = b.build({name!r}, {base_path!r}); b.time_steps(m, b.batches(l, {steps})); '
-            'import resource; print("MAXRSS", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)')
+            f'b.setup({threads}); m, l, _ = b.build({name!r}, {base_path!r}); d = b.batches(l, {steps}); '
+            f'before = b.rss_mb(); b.time_steps(m, d); after = b.rss_mb(); '
+            'import resource; print("MEM", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, after - before)')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=MAMMOTH)
-    line = [l for l in out.stdout.splitlines() if l.startswith('MAXRSS')]
+    line = [l for l in out.stdout.splitlines() if l.startswith('MEM')]
     if not line:
         raise RuntimeError(f'memory probe for {name} failed:\n{out.stderr[-2000:]}')
-    return int(line[0].split()[1]) / 1024
+    peak, growth = map(float, line[0].split()[1:])
+    return {'peak_rss': peak, 'training_growth': growth}
 
 
 def capped_run(model_args, base_path, threads) -> float:
@@ -166,7 +179,7 @@ def main(argv=None) -> int:
               'eval_images_per_s': throughput, 'target': f'dynamos <= {TARGET}x derpp'}
     result['target_met'] = result['ratio_to_derpp']['dynamos'] <= TARGET
     if not a.skip_subprocess:
-        result['peak_rss_mb'] = {k: peak_memory_mb(k, base_path, a.threads, 40) for k in MODELS}
+        result['memory_mb'] = {k: memory_mb(k, base_path, a.threads, 100) for k in MODELS}
         result['capped_run_s'] = {k: capped_run(MODELS[k], base_path, a.threads) for k in ('dynamos', 'derpp')}
     out.mkdir(parents=True, exist_ok=True)
     (out / 'benchmark.json').write_text(json.dumps(result, indent=1) + '\n')
@@ -176,11 +189,12 @@ def main(argv=None) -> int:
              f'load average {hw["load_average_at_start"]:.2f} at the start. Seq-MNIST shapes: batch 10, replay batch 10. '
              f'Median of {a.steps * a.rounds} steps per model after {a.warmup_steps} warm-up steps '
              f'(`.venv/bin/python benchmarks/bench_step.py --threads {a.threads}`).', '',
-             '| method | backbone | ms / step (median) | p10-p90 | x DER++ | eval images/s | peak RSS (MB) |',
-             '|---|---|---|---|---|---|---|']
+             '| method | backbone | ms / step (median) | p10-p90 | x DER++ | eval images/s | peak RSS (MB) | RSS growth in 100 steps (MB) |',
+             '|---|---|---|---|---|---|---|---|']
     for k in MODELS:
         p10, p90 = result['p10_p90_step_ms'][k]
-        rss = f'{result["peak_rss_mb"][k]:.0f}' if 'peak_rss_mb' in result else '-'
+        mem = result.get('memory_mb', {}).get(k)
+        rss = f'{mem["peak_rss"]:.0f} | {mem["training_growth"]:.1f}' if mem else '- | -'
         lines.append(f'| {k} | {"gated-resnet" if k == "dynamos" else "ungated-resnet"} | {median_ms[k]:.2f} | '
                      f'{p10:.2f}-{p90:.2f} | {result["ratio_to_derpp"][k]:.2f} | {throughput[k]:.0f} | {rss} |')
     lines += ['', f'Target: a Dynamos step costs at most {TARGET}x a DER++ step: '
@@ -188,8 +202,9 @@ def main(argv=None) -> int:
     if 'capped_run_s' in result:
         lines += ['', 'Capped real runs (`mammoth/main.py ... --debug_mode 1`: start-up, a few steps per task, short '
                   'evaluations): ' + ', '.join(f'{k} {v:.1f} s' for k, v in result['capped_run_s'].items()) + '.']
-    lines += ['', 'Peak RSS is measured in a fresh process per model that trains it for 40 steps (RSS is a per-process '
-              'high-water mark); the step times are all taken in one process, the models taking turns.']
+    lines += ['', 'Memory is measured in a fresh process per model that builds it and trains it for 100 steps: the peak '
+              'RSS (dominated by importing torch and Mammoth and loading MNIST) and the growth of resident memory over '
+              'the 100 steps. The step times are all taken in one process, the models taking turns.']
     (out / 'benchmark.md').write_text('\n'.join(lines) + '\n')
     print('\n'.join(lines))
     return 0

@@ -14,8 +14,19 @@ from typing import Optional
 import numpy as np
 import torch
 
+from utils.args import add_rehearsal_args
 from utils.augmentations import apply_transform
 from utils.buffer import Buffer
+
+from dynamos_plugin.validation import positive_int
+
+
+def add_buffer_args(parser) -> None:
+    """Mammoth's rehearsal flags (``--buffer_size``, ``--minibatch_size``), which must be positive here."""
+    add_rehearsal_args(parser)
+    for action in parser._actions:
+        if action.dest in ('buffer_size', 'minibatch_size'):
+            action.type = positive_int  # a buffer of 0 is an error at parse time, not a silent no-op
 
 
 def reservoir_indices(num_seen: int, batch_size: int, buffer_size: int) -> np.ndarray:

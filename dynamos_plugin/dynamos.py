@@ -19,13 +19,12 @@ import torch
 
 from models import register_model
 from models.utils.continual_model import ContinualModel
-from utils.args import ArgumentParser, add_rehearsal_args
+from utils.args import ArgumentParser
 
 from dynamos_plugin.agent import AgentOutput, log_policy
-from dynamos_plugin.buffer import DynamosBuffer
+from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss, keep_ratio_reward, policy_loss, prototype_loss
-from dynamos_plugin.validation import (keep_ratio, non_negative_float, non_negative_int, policy_penalty,
-                                       positive_int)
+from dynamos_plugin.validation import keep_ratio, non_negative_float, non_negative_int, policy_penalty
 
 # the quantities logged per task: the terms of Eq. 7, then each agent's mean keep ratio
 LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v', 'total')
@@ -40,10 +39,7 @@ class Dynamos(ContinualModel):
 
     @staticmethod
     def get_parser(parser) -> ArgumentParser:
-        add_rehearsal_args(parser)
-        for action in parser._actions:
-            if action.dest in ('buffer_size', 'minibatch_size'):
-                action.type = positive_int  # a rehearsal method: a buffer of 0 is an error at parse time
+        add_buffer_args(parser)
         parser.add_argument('--keep_ratio', type=keep_ratio, required=True,
                             help='kr of Eq. 3: fraction of each gated layer\'s channels the agents aim to keep, in (0, 1].')
         parser.add_argument('--policy_penalty', type=policy_penalty, required=True,

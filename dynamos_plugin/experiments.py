@@ -338,7 +338,7 @@ def diff(cell, key) -> str:
 def table_markdown(table: str, all_cells: dict, methods) -> str:
     spec = TABLES[table]
     ds = spec['dataset']
-    lines = [f'| method | buffer | ours (mean ± std, n seeds) | paper | ours - paper | wall time per run |',
+    lines = ['| method | buffer | ours (mean ± std, n seeds) | paper | ours - paper | wall time per run |',
              '|---|---|---|---|---|---|']
     for method in methods:
         for buffer in ([None] if method == 'sgd' else spec['buffers']):
@@ -402,7 +402,7 @@ def report(results_dir: Path) -> List[Path]:
             if method == 'sgd':
                 cell = all_cells.get((ds, method, None))
                 if cell:
-                    ax.axhline(cell['mean'], color='grey', linestyle=':', label=f'sgd (no buffer)')
+                    ax.axhline(cell['mean'], color='grey', linestyle=':', label='sgd (no buffer)')
                 continue
             xs, ys, es = [], [], []
             for b in buffers:

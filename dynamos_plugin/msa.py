@@ -9,11 +9,11 @@ writes every stream sample.
 
 from models import register_model
 from models.utils.continual_model import ContinualModel
-from utils.args import ArgumentParser, add_rehearsal_args
+from utils.args import ArgumentParser
 
-from dynamos_plugin.buffer import DynamosBuffer
+from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss
-from dynamos_plugin.validation import non_negative_float, positive_int
+from dynamos_plugin.validation import non_negative_float
 
 
 @register_model('msa')
@@ -25,10 +25,7 @@ class MultiScaleAssociations(ContinualModel):
 
     @staticmethod
     def get_parser(parser) -> ArgumentParser:
-        add_rehearsal_args(parser)
-        for action in parser._actions:
-            if action.dest in ('buffer_size', 'minibatch_size'):
-                action.type = positive_int
+        add_buffer_args(parser)
         parser.add_argument('--alpha', type=non_negative_float, required=True,
                             help='alpha of Eq. 8: weight of the logit consistency loss.')
         parser.add_argument('--beta', type=non_negative_float, required=True,

@@ -1,11 +1,10 @@
 """The foundation: patches apply to the pinned Mammoth, the plugin hook registers, Mammoth runs offline."""
 
+import io
 import subprocess
 import tarfile
-import io
 import time
 
-import pytest
 
 from conftest import MAMMOTH, PINNED_COMMIT, REPO, parse_accuracy, run_mammoth
 
