@@ -415,6 +415,7 @@ def report(results_dir: Path) -> List[Path]:
         if paper:
             ax.plot(*zip(*paper), 'k--', marker='x', label='dynamos (paper)')
         ax.set_xscale('log')
+        ax.minorticks_off()
         ax.set_xticks(buffers)
         ax.set_xticklabels([str(b) for b in buffers])
         ax.set_xlabel('buffer size')
