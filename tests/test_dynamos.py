@@ -129,8 +129,7 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
     for term in ('policy=', 'prototype=', 'consistency_v='):
         assert term in proc.log
 
-    ckpt = tmp_path / 'ckpt' / 'run_last.pt'
-    assert ckpt.exists()
+    ckpt = next((tmp_path / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, time and id
     reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
     assert reloaded.returncode == 0, reloaded.log[-3000:]
     assert parse_accuracy(reloaded.log) == (n_tasks, setting, accuracy)
