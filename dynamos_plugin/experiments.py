@@ -438,7 +438,8 @@ def svhn_note(results_dir: Path) -> str:
     m = json.loads(path.read_text())
     return (f'\nSeq-SVHN was not run here. One epoch of task 1 of Dynamos ({m["steps"]} steps of batch 16, on an '
             f'SVHN-sized synthetic set) took {m["epoch_s"]:.0f} s on this machine; a run (70 epochs x 5 tasks) would '
-            f'take about {m["run_h"]:.1f} h and the grid ({m["grid_runs"]} runs) about {m["grid_days"]:.1f} days.\n')
+            f'take about {m["run_h"]:.1f} h and the grid ({m["grid_runs"]} runs) about {m["grid_days"]:.1f} days '
+            f'({m.get("conditions", "")}).\n')
 
 
 def measure_svhn_epoch(results_dir: Path, n_train: int = 73257, n_test: int = 26032, threads: int = 2) -> dict:
@@ -456,6 +457,7 @@ def measure_svhn_epoch(results_dir: Path, n_train: int = 73257, n_test: int = 26
                '--buffer_size', '500', '--n_epochs', '1', '--stop_after', '1', '--warmup', '0', '--seed', '0',
                '--base_path', tmp, '--results_path', str(Path(tmp) / 'res'), '--non_verbose', '1']
         env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        load_before = os.getloadavg()[0]
         start = time.time()
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
         epoch = time.time() - start
@@ -466,6 +468,7 @@ def measure_svhn_epoch(results_dir: Path, n_train: int = 73257, n_test: int = 26
     result = {'epoch_s': epoch, 'steps': steps, 'n_train': n_train, 'threads': threads,
               'run_h': epoch * 70 * 5 / 3600, 'grid_runs': grid_runs,
               'grid_days': epoch * 70 * 5 * grid_runs / 86400, 'hardware': hardware(),
+              'conditions': f'load average {load_before:.2f} before and {os.getloadavg()[0]:.2f} after the run',
               'note': 'wall time of one process: startup, one epoch of task 1 with replay, and the task-1 evaluation'}
     write_json(results_dir / 'svhn_epoch_time.json', result)
     return result
