@@ -10,6 +10,17 @@ vectors, is replayed with consistency losses (Eq. 6). The total is Eq. 7.
 Without ``--model_config``, the hyperparameters of the paper's Table 5 for the dataset and
 buffer size are the defaults (``config/dynamos.yaml``; a buffer size that is not in the
 table takes the nearest row, with a warning); any flag given explicitly wins.
+
+Choices where the paper and the spec are silent, made as the authors' DER-style code does:
+
+- the stream batch and the replay batch go through the network in two separate forward
+  passes (batch-norm statistics are those of each batch), one replay batch per step;
+- a sample's "correct" (for the reward, the prototype loss and the buffer rule) is judged on
+  the same forward pass, with the sampled actions, over all classes;
+- the policy and prototype losses are not detached from the agents' inputs: their gradients
+  reach the convolutions that feed the agents, as the plain graph of Eq. 7 implies;
+- the buffer stores the non-augmented input, the detached logits and attention vectors of
+  that forward pass; slots never written are never replayed (see :mod:`dynamos_plugin.buffer`).
 """
 
 import logging
