@@ -1,28 +1,23 @@
 """Shared fixtures: paths, Mammoth on sys.path with the plugin registered, generated MNIST, subprocess runs."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from dynamos_plugin.experiments import parse_log
+
 REPO = Path(__file__).resolve().parent.parent
 MAMMOTH = REPO / 'mammoth'
 PYTHON = sys.executable
 PINNED_COMMIT = 'e75a491c69fd729edeb01431afb753d9157d9a81'
 
-ACCURACY_RE = re.compile(r'Accuracy for (\d+) task\(s\):\s+\[(Class-IL|Domain-IL)\]:\s+([\d.]+) %')
-
-
 def parse_accuracy(text: str):
     """The last Mammoth accuracy line of a log: ``(number of tasks, setting, accuracy)``, or None."""
-    found = ACCURACY_RE.findall(text)
-    if not found:
-        return None
-    n, setting, acc = found[-1]
-    return int(n), setting, float(acc)
+    parsed = parse_log(text)
+    return None if parsed is None else (parsed['n_tasks'], parsed['setting'], parsed['accuracy'])
 
 
 def run_mammoth(args, tmp_path, timeout=600):

@@ -1,20 +1,18 @@
 """Runs that survive faults: determinism, resuming, clear errors, and the buffer's reservoir."""
 
-import re
-
 import numpy as np
 import pytest
 import torch
 from scipy.stats import chisquare
 
 from conftest import parse_accuracy, run_mammoth
+from dynamos_plugin.experiments import parse_log
 
-RAW_RE = re.compile(r'Raw accuracy values: Class-IL \[([^\]]*)\]')
 DYNAMOS = ['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50', '--warmup', '3']
 
 
 def final_raw(log):
-    return RAW_RE.findall(log)[-1]
+    return parse_log(log)['per_task']
 
 
 def test_same_seed_same_accuracy(mnist_dir, tmp_path):
