@@ -49,12 +49,17 @@ def test_gated_stage_macs_hand_computed():
     assert m['agents'] == 4 * (1 * 2 * 4) + 4 * 4
 
 
-def test_command_writes_every_file(mnist_dir, tmp_path):
-    proc = run_mammoth(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50', '--warmup', '2',
-                        '--seed', '0', '--base_path', mnist_dir, '--savecheck', 'last',
-                        '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'a'], tmp_path)
+def trained_checkpoint(args, mnist_dir, tmp_path):
+    """Trains with `mammoth/main.py ARGS` on the generated MNIST and returns the checkpoint it saved."""
+    proc = run_mammoth(args + ['--dataset', 'seq-mnist', '--buffer_size', '50', '--seed', '0', '--base_path', mnist_dir,
+                               '--savecheck', 'last', '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'run'],
+                       tmp_path)
     assert proc.returncode == 0, proc.log[-2000:]
-    ckpt = next((tmp_path / 'ckpt').glob('a*_last.pt'))
+    return next((tmp_path / 'ckpt').glob('run_*_last.pt'))
+
+
+def test_command_writes_every_file(mnist_dir, tmp_path):
+    ckpt = trained_checkpoint(['--model', 'dynamos', '--warmup', '2'], mnist_dir, tmp_path)
     out = tmp_path / 'figures'
     assert analysis.main(['--checkpoint', str(ckpt), '--base_path', str(mnist_dir), '--out', str(out),
                           '--tsne-samples', '150', '--trials', '3']) == 0
@@ -73,9 +78,5 @@ def test_command_writes_every_file(mnist_dir, tmp_path):
 
 
 def test_a_checkpoint_without_agents_is_refused(mnist_dir, tmp_path):
-    proc = run_mammoth(['--model', 'er', '--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1',
-                        '--backbone', 'ungated-resnet', '--base_path', mnist_dir, '--savecheck', 'last',
-                        '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'e'], tmp_path)
-    assert proc.returncode == 0, proc.log[-2000:]
-    ckpt = next((tmp_path / 'ckpt').glob('e*_last.pt'))
+    ckpt = trained_checkpoint(['--model', 'er', '--lr', '0.1', '--backbone', 'ungated-resnet'], mnist_dir, tmp_path)
     assert analysis.main(['--checkpoint', str(ckpt), '--base_path', str(mnist_dir), '--out', str(tmp_path / 'o')]) == 1
