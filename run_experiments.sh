@@ -13,6 +13,7 @@
 #   ./run_experiments.sh --measure-svhn-epoch  time one Seq-SVHN epoch (synthetic data; heavy), project the grid
 #
 # Selection (repeatable): --table 1|2|svhn, --dataset, --method dynamos|msa|sgd|er|der|derpp, --buffer, --seed.
+# Order: cell by cell; --seeds-first runs seed 0 of every cell, then seed 1, ...
 # Paths: --results-dir (records, report; default results/), --runs-dir (logs; default runs/), --base-path (data;
 # default $DYNAMOS_DATA or ../shared/data). Other: --threads, --extra-args "ARGS" (added to every Mammoth run),
 # --python CMD (what runs Mammoth; default .venv/bin/python mammoth/main.py). Exit status: 0 when every run

@@ -852,6 +852,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument('--method', action='append', choices=list(METHODS), help='only these methods')
     sel.add_argument('--buffer', action='append', type=int, help='only these buffer sizes (drops SGD)')
     sel.add_argument('--seed', action='append', type=int, help='only these seeds')
+    sel.add_argument('--seeds-first', action='store_true',
+                     help='run seed 0 of every selected cell, then seed 1, ... (default: cell by cell), so that a '
+                          'partial grid fills every cell once before adding seeds')
 
     act = p.add_argument_group('what to do (default: run the selection)')
     act.add_argument('--dry-run', action='store_true', help='print the commands (and done/todo), run nothing')
@@ -908,6 +911,8 @@ def main(argv=None) -> int:
     tables = a.table or ([t for t, spec in TABLES.items() if spec['dataset'] in a.dataset] if a.dataset
                          else list(DEFAULT_TABLES))
     runs = grid(tables, a.dataset, a.method, a.buffer, a.seed)
+    if a.seeds_first:
+        runs.sort(key=lambda run: run.seed)  # stable: cells keep their table, method, buffer order
     if not runs:
         print('no run matches the selection', file=sys.stderr)
         return 2

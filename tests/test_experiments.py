@@ -185,6 +185,21 @@ def test_dry_run_prints_the_commands_and_runs_nothing(tmp_path, fake, capsys):
     assert calls(tmp_path) == [] and not (tmp_path / 'results').exists() and not (tmp_path / 'runs').exists()
 
 
+def test_seeds_first_fills_every_cell_before_adding_seeds(tmp_path, capsys):
+    args = ['--dry-run', '--table', '2', '--method', 'dynamos', '--method', 'sgd', '--seed', '0', '--seed', '1',
+            '--results-dir', str(tmp_path), '--python', 'mammoth']
+    assert ex.main(args) == 0
+    cell_order = [(line.split('--model ')[1].split()[0], line.split('--seed ')[1].split()[0])
+                  for line in capsys.readouterr().out.splitlines()[:-1]]
+    assert cell_order == [('dynamos', '0'), ('dynamos', '1')] * 3 + [('sgd', '0'), ('sgd', '1')]
+    assert ex.main(args + ['--seeds-first']) == 0
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    assert [(line.split('--model ')[1].split()[0], line.split('--buffer_size ')[1].split()[0] if '--buffer_size' in line
+             else '-', line.split('--seed ')[1].split()[0]) for line in lines] == [
+        ('dynamos', '500', '0'), ('dynamos', '1000', '0'), ('dynamos', '2000', '0'), ('sgd', '-', '0'),
+        ('dynamos', '500', '1'), ('dynamos', '1000', '1'), ('dynamos', '2000', '1'), ('sgd', '-', '1')]
+
+
 def test_shell_entry_point_dry_run(tmp_path):
     proc = subprocess.run([str(REPO / 'run_experiments.sh'), '--dry-run', '--table', '1', '--method', 'sgd',
                            '--seed', '0', '--results-dir', str(tmp_path)], capture_output=True, text=True, timeout=60)
