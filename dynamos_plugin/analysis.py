@@ -211,8 +211,12 @@ def _import_mammoth() -> None:
         sys.path.insert(0, mammoth)
 
 
-def load_checkpoint(path: Path):
-    """Rebuilds the gated backbone of a Mammoth checkpoint (``safe`` or ``old_pickle`` format); returns (net, args)."""
+def load_checkpoint(path: Path, require_agents: bool = True):
+    """Rebuilds the backbone of a Mammoth checkpoint (``safe`` or ``old_pickle`` format); returns (net, args).
+
+    With ``require_agents`` (the Section 6 analysis) a network without agents is refused; without it,
+    the un-gated twin (``ungated-resnet``, what the baselines train) is rebuilt too.
+    """
     _import_mammoth()
     cwd = os.getcwd()
     from dynamos_plugin.backbone import GatedResNet
@@ -225,10 +229,11 @@ def load_checkpoint(path: Path):
         raise ValueError(f'{path} is not a Mammoth checkpoint (expected the keys `model` and `args`)')
     args = saved['args'] if isinstance(saved['args'], dict) else vars(saved['args'])
     state = {k[len('net.'):]: v for k, v in saved['model'].items() if k.startswith('net.')}
-    if not any('agent' in k for k in state):
+    gated = any('agent' in k for k in state)
+    if require_agents and not gated:
         raise ValueError(f'{path} holds a network without agents (model `{args.get("model")}`, backbone '
                          f'`{args.get("backbone")}`): the analysis needs a Dynamos checkpoint')
-    net = GatedResNet(num_classes=state['classifier.weight'].shape[0], nf=int(args.get('nf', 32)), gated=True,
+    net = GatedResNet(num_classes=state['classifier.weight'].shape[0], nf=int(args.get('nf', 32)), gated=gated,
                       temperature=float(args.get('temperature', 0.15)),
                       hidden_dim_ratio=int(args.get('hidden_dim_ratio', 16)),
                       inf_thresh=float(args.get('inf_thresh', 0.5)))

@@ -1,9 +1,6 @@
 """The Section 6 analysis: pure computations against hand-computed values, and the command end to end."""
 
 import json
-import os
-import subprocess
-import sys
 from argparse import Namespace
 from pathlib import Path
 
@@ -92,26 +89,6 @@ def test_cluster_scores_separate_and_mixed_classes():
     s = analysis.cluster_scores(mixed[:, :2], mixed, labels)
     assert s['silhouette_embedding'] < 0.1 and s['knn5_accuracy_attention'] < 0.7
     assert np.isnan(analysis.cluster_scores(mixed[:6, :2], mixed[:6], labels[:6])['silhouette_embedding'])
-
-
-@pytest.fixture(scope='module')
-def checkpoint(mnist_dir, tmp_path_factory):
-    """A Dynamos checkpoint that `mammoth/main.py --savecheck last` saved after a short run on the generated MNIST.
-
-    One thread: on this 2-core machine, with other training runs under way, two OpenMP threads per
-    process make the run about ten times slower. `--debug_mode 1` stops each task after a few steps.
-    """
-    tmp = tmp_path_factory.mktemp('analysis')
-    env = dict(os.environ, MAMMOTH_TEST='1', PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
-    cmd = [sys.executable, str(REPO / 'mammoth' / 'main.py'), '--model', 'dynamos', '--warmup', '2',
-           '--dataset', 'seq-mnist', '--buffer_size', '50', '--seed', '0', '--base_path', str(mnist_dir),
-           '--debug_mode', '1', '--num_workers', '0', '--savecheck', 'last', '--checkpoint_path', str(tmp / 'ckpt'),
-           '--ckpt_name', 'run', '--results_path', str(tmp / 'results'), '--non_verbose', '1']
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
-    saved = list((tmp / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, buffer, time to the name
-    assert len(saved) == 1, list((tmp / 'ckpt').iterdir())
-    return saved[0]
 
 
 def _strict_json(path: Path):

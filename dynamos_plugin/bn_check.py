@@ -1,0 +1,164 @@
+"""
+Are a checkpoint's BatchNorm running statistics what its weights need? A diagnostic for Seq-MNIST runs.
+
+    python -m dynamos_plugin.bn_check --checkpoint PATH [--base_path DIR] [--out FILE.json]
+
+Mammoth evaluates in ``eval()`` mode, so every BatchNorm layer normalises with the running mean and
+variance it accumulated during training (momentum 0.1: mostly the last ~20 steps). When the weights
+move fast at the end of a task (small batches, a high learning rate), those statistics can lag
+behind the weights, and a whole class can be predicted as another. This command evaluates the
+checkpoint's network on the Seq-MNIST test set twice, with the same weights:
+
+1. ``stored``: the running statistics saved in the checkpoint (what Mammoth reported);
+2. ``recalibrated_buffer``: statistics recomputed with the final weights over the checkpoint's own
+   replay buffer (every written slot, cumulative average, no gradient);
+3. ``recalibrated_training_batches``: recomputed over batches built as the last task's training
+   batches were (``--batch_size`` images of the last task's training split, then as many buffer
+   examples), 2000 of each; if this restores the accuracy, the stored statistics were not wrong for
+   the data but stale for the weights.
+
+It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuracies) and the per-class
+accuracy for both, and writes them as JSON with ``--out``. Works for the gated (Dynamos) and the
+un-gated (ER, DER, DER++, Eq. 8) backbone of this plugin; gated networks keep thresholded actions
+while their statistics are recomputed (the inference path).
+"""
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import torch
+from torch import nn
+
+from dynamos_plugin.analysis import load_checkpoint, load_test_set
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@torch.no_grad()
+def recalibrate_bn(net: nn.Module, examples: torch.Tensor, batch_size: int = 20) -> nn.Module:
+    """A copy of ``net`` whose BatchNorm running statistics are the cumulative average over ``examples``.
+
+    Every BatchNorm layer is reset and run in training mode with ``momentum=None`` (PyTorch's
+    cumulative moving average: the plain mean over batches of the batch mean and of the unbiased batch
+    variance); the rest of the network stays in ``eval()`` mode, so a gated network thresholds its
+    actions as at inference. The weights are not touched; the copy is returned in ``eval()`` mode.
+    """
+    if len(examples) == 0:
+        raise ValueError('recalibrate_bn needs at least one example')
+    net = copy.deepcopy(net).eval()
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        raise ValueError('the network has no BatchNorm layer to recalibrate')
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+        bn.train()
+    for start in range(0, len(examples), batch_size):
+        net(examples[start:start + batch_size])
+    return net.eval()
+
+
+@torch.no_grad()
+def accuracies(net: nn.Module, images: torch.Tensor, labels: np.ndarray, task_of: np.ndarray,
+               batch_size: int = 500) -> Dict[str, object]:
+    """Mammoth's Seq-MNIST accuracies of ``net`` (``eval()`` mode): Class-IL and Task-IL as the mean over
+    tasks of the per-task accuracy (Task-IL: the arg-max over the task's own classes), and per class."""
+    logits = torch.cat([net.eval()(images[s:s + batch_size]) for s in range(0, len(images), batch_size)]).numpy()
+    n_tasks = int(task_of.max()) + 1
+    classes_per_task = logits.shape[1] // n_tasks
+    pred = logits.argmax(1)
+    first = task_of * classes_per_task
+    within = logits.copy()
+    cols = np.arange(logits.shape[1])[None, :]
+    within[(cols < first[:, None]) | (cols >= first[:, None] + classes_per_task)] = -np.inf
+    pred_til = within.argmax(1)
+    per_task = [100 * float((pred[task_of == t] == labels[task_of == t]).mean()) for t in range(n_tasks)]
+    per_task_til = [100 * float((pred_til[task_of == t] == labels[task_of == t]).mean()) for t in range(n_tasks)]
+    return {'class_il': float(np.mean(per_task)), 'task_il': float(np.mean(per_task_til)),
+            'per_task': per_task, 'per_task_task_il': per_task_til,
+            'per_class': [100 * float((pred[labels == c] == c).mean()) for c in np.unique(labels)]}
+
+
+def buffer_examples(saved: dict) -> torch.Tensor:
+    """The written examples of a checkpoint's buffer (Mammoth's buffer, or the plugin's, whose unwritten slots
+    have label -1)."""
+    buffer = saved.get('buffer')
+    if not isinstance(buffer, dict) or 'examples' not in buffer:
+        raise ValueError('the checkpoint holds no replay buffer (`buffer.examples`) to recompute the statistics on')
+    examples = buffer['examples']
+    if 'labels' in buffer:
+        examples = examples[torch.as_tensor(buffer['labels']) >= 0]
+    if len(examples) == 0:
+        raise ValueError('the checkpoint\'s buffer is empty')
+    return examples.float()
+
+
+def training_like_batches(stream: torch.Tensor, buffer: torch.Tensor, batch_size: int, n: int = 2000,
+                          seed: int = 0) -> torch.Tensor:
+    """``n`` stream images and ``n`` buffer examples (both drawn at random, with ``seed``) laid out as the
+    training batches were: ``batch_size`` stream images, then ``batch_size`` buffer examples, and so on."""
+    g = torch.Generator().manual_seed(seed)
+    n_batches = n // batch_size
+    stream = stream[torch.randint(len(stream), (n_batches * batch_size,), generator=g)]
+    buffer = buffer[torch.randint(len(buffer), (n_batches * batch_size,), generator=g)]
+    shape = (n_batches, batch_size, *stream.shape[1:])
+    return torch.stack([stream.reshape(shape), buffer.reshape(shape)], 1).reshape(-1, *stream.shape[1:])
+
+
+def last_task_train_images(base_path: str, n_tasks: int) -> torch.Tensor:
+    """The Seq-MNIST training images of the last task (its two classes), in [0, 1]."""
+    from torchvision.datasets import MNIST
+    try:
+        train = MNIST(base_path, train=True, download=False)
+    except RuntimeError as e:
+        raise FileNotFoundError(f'MNIST training files not found in {Path(base_path) / "MNIST" / "raw"}') from e
+    return train.data[train.targets // 2 == n_tasks - 1].float().div(255).unsqueeze(1)
+
+
+def check(checkpoint: Path, base_path: str) -> Dict[str, object]:
+    """The three evaluations of a checkpoint (see the module docstring)."""
+    net, args = load_checkpoint(checkpoint, require_agents=False)
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    examples = buffer_examples(saved)
+    images, labels, task_of = load_test_set(args.get('dataset', 'seq-mnist'), base_path)
+    batch_size = int(args.get('batch_size') or 10)
+    mixed = training_like_batches(last_task_train_images(base_path, int(task_of.max()) + 1), examples, batch_size)
+    # recalibrate in the training batch size (what the stored statistics were accumulated over)
+    return {'checkpoint': str(checkpoint),
+            'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
+                                                 'batch_size')},
+            'buffer_examples_used': int(len(examples)),
+            'stored': accuracies(net, images, labels, task_of),
+            'recalibrated_buffer': accuracies(recalibrate_bn(net, examples, 2 * batch_size), images, labels, task_of),
+            'recalibrated_training_batches': accuracies(recalibrate_bn(net, mixed, 2 * batch_size), images, labels,
+                                                        task_of)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog='python -m dynamos_plugin.bn_check', description=__doc__.split('\n\n')[1])
+    p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST run')
+    p.add_argument('--base_path', default=str(REPO.parent / 'shared' / 'data'), help='folder holding MNIST/raw/')
+    p.add_argument('--out', type=Path, help='also write the numbers to this JSON file')
+    a = p.parse_args(argv)
+    try:
+        result = check(a.checkpoint, a.base_path)
+    except (ValueError, FileNotFoundError) as e:
+        print(f'bn_check: {e}', file=sys.stderr)
+        return 1
+    for key in ('stored', 'recalibrated_buffer', 'recalibrated_training_batches'):
+        r = result[key]
+        print(f'{key:>29}: Class-IL {r["class_il"]:.2f}  Task-IL {r["task_il"]:.2f}  per class '
+              + ' '.join(f'{x:.1f}' for x in r['per_class']))
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(result, indent=1) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
