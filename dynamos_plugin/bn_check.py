@@ -28,7 +28,7 @@ import copy
 import json
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -65,12 +65,15 @@ def recalibrate_bn(net: nn.Module, examples: torch.Tensor, batch_size: int = 20)
 
 @torch.no_grad()
 def accuracies(net: nn.Module, images: torch.Tensor, labels: np.ndarray, task_of: np.ndarray,
-               batch_size: int = 500) -> Dict[str, object]:
+               classes_per_task: Optional[int] = None, batch_size: int = 500) -> Dict[str, object]:
     """Mammoth's Seq-MNIST accuracies of ``net`` (``eval()`` mode): Class-IL and Task-IL as the mean over
-    tasks of the per-task accuracy (Task-IL: the arg-max over the task's own classes), and per class."""
+    tasks of the per-task accuracy (Task-IL: the arg-max over the task's own classes), and per class.
+
+    Task ``t`` owns the classes ``t * classes_per_task`` .. ``(t + 1) * classes_per_task - 1`` (default: the
+    network's outputs split evenly over the tasks present in ``task_of``)."""
     logits = torch.cat([net.eval()(images[s:s + batch_size]) for s in range(0, len(images), batch_size)]).numpy()
     n_tasks = int(task_of.max()) + 1
-    classes_per_task = logits.shape[1] // n_tasks
+    classes_per_task = classes_per_task or logits.shape[1] // n_tasks
     pred = logits.argmax(1)
     first = task_of * classes_per_task
     within = logits.copy()
@@ -110,43 +113,55 @@ def training_like_batches(stream: torch.Tensor, buffer: torch.Tensor, batch_size
     return torch.stack([stream.reshape(shape), buffer.reshape(shape)], 1).reshape(-1, *stream.shape[1:])
 
 
-def last_task_train_images(base_path: str, n_tasks: int) -> torch.Tensor:
-    """The Seq-MNIST training images of the last task (its two classes), in [0, 1]."""
+def task_train_images(base_path: str, task: int) -> torch.Tensor:
+    """The Seq-MNIST training images of ``task`` (0-based; its two classes), in [0, 1]."""
     from torchvision.datasets import MNIST
     try:
         train = MNIST(base_path, train=True, download=False)
     except RuntimeError as e:
         raise FileNotFoundError(f'MNIST training files not found in {Path(base_path) / "MNIST" / "raw"}') from e
-    return train.data[train.targets // 2 == n_tasks - 1].float().div(255).unsqueeze(1)
+    return train.data[train.targets // 2 == task].float().div(255).unsqueeze(1)
 
 
-def check(checkpoint: Path, base_path: str) -> Dict[str, object]:
-    """The three evaluations of a checkpoint (see the module docstring)."""
+def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict[str, object]:
+    """The three evaluations of a checkpoint saved after ``tasks`` tasks (default: all; see the module docstring)."""
     net, args = load_checkpoint(checkpoint, require_agents=False)
     saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
     examples = buffer_examples(saved)
     images, labels, task_of = load_test_set(args.get('dataset', 'seq-mnist'), base_path)
+    n_tasks = int(task_of.max()) + 1
+    tasks = n_tasks if tasks is None else tasks
+    if not 1 <= tasks <= n_tasks:
+        raise ValueError(f'--tasks must be between 1 and {n_tasks}, got {tasks}')
+    seen = task_of < tasks
+    images, labels, task_of = images[seen], labels[seen], task_of[seen]
+    per_task = net.classifier.out_features // n_tasks
     batch_size = int(args.get('batch_size') or 10)
-    mixed = training_like_batches(last_task_train_images(base_path, int(task_of.max()) + 1), examples, batch_size)
-    # recalibrate in the training batch size (what the stored statistics were accumulated over)
-    return {'checkpoint': str(checkpoint),
+    mixed = training_like_batches(task_train_images(base_path, tasks - 1), examples, batch_size)
+
+    def evaluate(network):
+        return accuracies(network, images, labels, task_of, per_task)
+    # the statistics are recomputed over batches of the training size (stream + replay), as they were stored
+    return {'checkpoint': str(checkpoint), 'tasks': tasks,
             'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
                                                  'batch_size')},
             'buffer_examples_used': int(len(examples)),
-            'stored': accuracies(net, images, labels, task_of),
-            'recalibrated_buffer': accuracies(recalibrate_bn(net, examples, 2 * batch_size), images, labels, task_of),
-            'recalibrated_training_batches': accuracies(recalibrate_bn(net, mixed, 2 * batch_size), images, labels,
-                                                        task_of)}
+            'stored': evaluate(net),
+            'recalibrated_buffer': evaluate(recalibrate_bn(net, examples, 2 * batch_size)),
+            'recalibrated_training_batches': evaluate(recalibrate_bn(net, mixed, 2 * batch_size))}
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='python -m dynamos_plugin.bn_check', description=__doc__.split('\n\n')[1])
     p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST run')
     p.add_argument('--base_path', default=str(REPO.parent / 'shared' / 'data'), help='folder holding MNIST/raw/')
+    p.add_argument('--tasks', type=int, help='the tasks the checkpoint was trained on (a `--savecheck task` checkpoint '
+                                          'of an earlier task; default: all): evaluated on those tasks, '
+                                          'recalibrated with the last of them')
     p.add_argument('--out', type=Path, help='also write the numbers to this JSON file')
     a = p.parse_args(argv)
     try:
-        result = check(a.checkpoint, a.base_path)
+        result = check(a.checkpoint, a.base_path, a.tasks)
     except (ValueError, FileNotFoundError) as e:
         print(f'bn_check: {e}', file=sys.stderr)
         return 1

@@ -50,6 +50,9 @@ def test_accuracies_hand_computed():
     assert r['class_il'] == pytest.approx((50 + 100 / 3) / 2)
     assert r['task_il'] == pytest.approx((100 + 200 / 3) / 2)
     assert r['per_class'] == pytest.approx([100.0, 0.0, 100.0, 0.0])
+    # after the first task of a 2-task network: only task 0's classes are scored, Task-IL among classes 0-1
+    first = bn_check.accuracies(nn.Identity(), logits[:2], labels[:2], labels[:2] // 2, classes_per_task=2)
+    assert first['per_task'] == [50.0] and first['per_task_task_il'] == [100.0] and first['per_class'] == [100.0, 0.0]
 
 
 def test_training_like_batches_alternate_stream_and_buffer():
@@ -87,3 +90,11 @@ def test_command_on_a_checkpoint(checkpoint, mnist_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert 'stored: Class-IL' in printed and 'recalibrated_training_batches: Class-IL' in printed
     assert bn_check.main(['--checkpoint', str(tmp_path / 'missing.pt'), '--base_path', str(mnist_dir)]) == 1
+    # as if saved after task 2: scored on the classes 0-3 only
+    assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--tasks', '2',
+                          '--out', str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result['tasks'] == 2 and len(result['stored']['per_task']) == 2
+    assert len(result['recalibrated_training_batches']['per_class']) == 4
+    assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--tasks', '6']) == 1
+    assert '--tasks must be between 1 and 5' in capsys.readouterr().err
