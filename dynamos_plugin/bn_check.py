@@ -1,26 +1,28 @@
 """
-Are a checkpoint's BatchNorm running statistics what its weights need? A diagnostic for Seq-MNIST runs.
+Are a checkpoint's BatchNorm running statistics what its weights need? A diagnostic for Seq-MNIST and
+MNIST-360 runs.
 
-    python -m dynamos_plugin.bn_check --checkpoint PATH [--base_path DIR] [--out FILE.json]
+    python -m dynamos_plugin.bn_check --checkpoint PATH [--base_path DIR] [--tasks N] [--out FILE.json]
 
 Mammoth evaluates in ``eval()`` mode, so every BatchNorm layer normalises with the running mean and
 variance it accumulated during training (momentum 0.1: mostly the last ~20 steps). When the weights
 move fast at the end of a task (small batches, a high learning rate), those statistics can lag
 behind the weights, and a whole class can be predicted as another. This command evaluates the
-checkpoint's network on the Seq-MNIST test set twice, with the same weights:
+checkpoint's network on the test set with the same weights and different statistics:
 
 1. ``stored``: the running statistics saved in the checkpoint (what Mammoth reported);
 2. ``recalibrated_buffer``: statistics recomputed with the final weights over the checkpoint's own
    replay buffer (every written slot, cumulative average, no gradient);
-3. ``recalibrated_training_batches``: recomputed over batches built as the last task's training
-   batches were (``--batch_size`` images of the last task's training split, then as many buffer
-   examples), 2000 of each; if this restores the accuracy, the stored statistics were not wrong for
-   the data but stale for the weights.
+3. ``recalibrated_training_batches`` (Seq-MNIST): recomputed over batches built as the last task's
+   training batches were (``--batch_size`` images of the last task's training split, then as many
+   buffer examples), 2000 of each; if this restores the accuracy, the stored statistics were not
+   wrong for the data but stale for the weights.
 
-It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuracies) and the per-class
-accuracy for both, and writes them as JSON with ``--out``. Works for the gated (Dynamos) and the
-un-gated (ER, DER, DER++, Eq. 8) backbone of this plugin; gated networks keep thresholded actions
-while their statistics are recomputed (the inference path).
+It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuracies; MNIST-360: one
+task, so the plain accuracy, on Mammoth's own rotating test stream) and the per-class accuracy, and
+writes them as JSON with ``--out``. Works for the gated (Dynamos) and the un-gated (ER, DER, DER++,
+Eq. 8, SGD) backbone of this plugin; gated networks keep thresholded actions while their statistics
+are recomputed (the inference path).
 """
 
 import argparse
@@ -123,12 +125,47 @@ def task_train_images(base_path: str, task: int) -> torch.Tensor:
     return train.data[train.targets // 2 == task].float().div(255).unsqueeze(1)
 
 
+def mnist360_test_stream(args: dict, base_path: str):
+    """MNIST-360's test stream exactly as Mammoth evaluates it (its own loader, the run's seed and batch size),
+    gathered into tensors: images, labels, and a task index of 0 (general continual learning: one task)."""
+    import os
+    from argparse import Namespace
+    from dynamos_plugin.analysis import _import_mammoth
+    _import_mammoth()
+    cwd = os.getcwd()
+    try:
+        from datasets.mnist_360 import MNIST360
+        from utils.conf import base_path as mammoth_base_path
+    finally:
+        os.chdir(cwd)  # importing Mammoth's packages may chdir into mammoth/
+    mammoth_base_path(str(Path(base_path).resolve()) + os.sep)
+    run_args = Namespace(**dict(args, num_workers=0, validation=None))
+    batches = list(MNIST360(run_args, is_train=False))
+    labels = torch.cat([y for _, y in batches]).numpy()
+    return torch.cat([x for x, _ in batches]), labels, np.zeros_like(labels)
+
+
 def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict[str, object]:
-    """The three evaluations of a checkpoint saved after ``tasks`` tasks (default: all; see the module docstring)."""
+    """The evaluations of a checkpoint saved after ``tasks`` tasks (default: all; see the module docstring)."""
     net, args = load_checkpoint(checkpoint, require_agents=False)
     saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
     examples = buffer_examples(saved)
-    images, labels, task_of = load_test_set(args.get('dataset', 'seq-mnist'), base_path)
+    dataset = args.get('dataset', 'seq-mnist')
+    batch_size = int(args.get('batch_size') or 10)
+    info = {'checkpoint': str(checkpoint),
+            'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
+                                                 'batch_size')},
+            'buffer_examples_used': int(len(examples))}
+    if dataset == 'mnist-360':
+        if tasks not in (None, 1):
+            raise ValueError('MNIST-360 is one task (general continual learning): --tasks does not apply')
+        images, labels, task_of = mnist360_test_stream(args, base_path)
+
+        def evaluate360(network):
+            return accuracies(network, images, labels, task_of, net.classifier.out_features)
+        return dict(info, tasks=1, stored=evaluate360(net),
+                    recalibrated_buffer=evaluate360(recalibrate_bn(net, examples, 2 * batch_size)))
+    images, labels, task_of = load_test_set(dataset, base_path)
     n_tasks = int(task_of.max()) + 1
     tasks = n_tasks if tasks is None else tasks
     if not 1 <= tasks <= n_tasks:
@@ -136,24 +173,20 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     seen = task_of < tasks
     images, labels, task_of = images[seen], labels[seen], task_of[seen]
     per_task = net.classifier.out_features // n_tasks
-    batch_size = int(args.get('batch_size') or 10)
     mixed = training_like_batches(task_train_images(base_path, tasks - 1), examples, batch_size)
 
     def evaluate(network):
         return accuracies(network, images, labels, task_of, per_task)
     # the statistics are recomputed over batches of the training size (stream + replay), as they were stored
-    return {'checkpoint': str(checkpoint), 'tasks': tasks,
-            'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
-                                                 'batch_size')},
-            'buffer_examples_used': int(len(examples)),
+    return dict(info, **{'tasks': tasks,
             'stored': evaluate(net),
             'recalibrated_buffer': evaluate(recalibrate_bn(net, examples, 2 * batch_size)),
-            'recalibrated_training_batches': evaluate(recalibrate_bn(net, mixed, 2 * batch_size))}
+            'recalibrated_training_batches': evaluate(recalibrate_bn(net, mixed, 2 * batch_size))})
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='python -m dynamos_plugin.bn_check', description=__doc__.split('\n\n')[1])
-    p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST run')
+    p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST or MNIST-360 run')
     p.add_argument('--base_path', default=str(REPO.parent / 'shared' / 'data'), help='folder holding MNIST/raw/')
     p.add_argument('--tasks', type=int, help='the tasks the checkpoint was trained on (a `--savecheck task` checkpoint '
                                           'of an earlier task; default: all): evaluated on those tasks, '
@@ -166,9 +199,12 @@ def main(argv=None) -> int:
         print(f'bn_check: {e}', file=sys.stderr)
         return 1
     for key in ('stored', 'recalibrated_buffer', 'recalibrated_training_batches'):
+        if key not in result:
+            continue
         r = result[key]
-        print(f'{key:>29}: Class-IL {r["class_il"]:.2f}  Task-IL {r["task_il"]:.2f}  per class '
-              + ' '.join(f'{x:.1f}' for x in r['per_class']))
+        scores = (f'accuracy {r["class_il"]:.2f}' if result['args']['dataset'] == 'mnist-360'
+                  else f'Class-IL {r["class_il"]:.2f}  Task-IL {r["task_il"]:.2f}')
+        print(f'{key:>29}: {scores}  per class ' + ' '.join(f'{x:.1f}' for x in r['per_class']))
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(result, indent=1) + '\n')

@@ -98,3 +98,28 @@ def test_command_on_a_checkpoint(checkpoint, mnist_dir, tmp_path, capsys):
     assert len(result['recalibrated_training_batches']['per_class']) == 4
     assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--tasks', '6']) == 1
     assert '--tasks must be between 1 and 5' in capsys.readouterr().err
+
+
+def test_command_on_an_mnist360_checkpoint(checkpoint, mnist_dir, tmp_path, capsys):
+    """The same network, relabelled as a 9-class MNIST-360 run: scored on Mammoth's own rotating test stream."""
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    saved['model']['net.classifier.weight'] = saved['model']['net.classifier.weight'][:9]
+    saved['model']['net.classifier.bias'] = saved['model']['net.classifier.bias'][:9]
+    saved['args'] = dict(saved['args'], dataset='mnist-360', batch_size=16)
+    torch.save(saved, tmp_path / 'm360.pt')
+    out = tmp_path / 'bn.json'
+    assert bn_check.main(['--checkpoint', str(tmp_path / 'm360.pt'), '--base_path', str(mnist_dir),
+                          '--out', str(out)]) == 0
+    result = json.loads(out.read_text())
+    images, labels, _ = bn_check.mnist360_test_stream(saved['args'], str(mnist_dir))
+    assert set(labels.tolist()) <= set(range(9)) and images.shape[1:] == (1, 28, 28)
+    from dynamos_plugin.analysis import load_test_set
+    all_labels = load_test_set('seq-mnist', str(mnist_dir))[1]
+    # as many test images per class as the test split has, for the classes 0-8
+    assert np.bincount(labels, minlength=9).tolist() == np.bincount(all_labels[all_labels < 9], minlength=9).tolist()
+    assert result['tasks'] == 1 and len(result['stored']['per_task']) == 1
+    assert result['stored']['class_il'] == result['stored']['per_task'][0] == result['stored']['task_il']
+    assert 'recalibrated_training_batches' not in result
+    assert 'accuracy' in capsys.readouterr().out
+    assert bn_check.main(['--checkpoint', str(tmp_path / 'm360.pt'), '--base_path', str(mnist_dir),
+                          '--tasks', '2']) == 1
