@@ -328,7 +328,10 @@ def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_pat
             time.sleep(0.1)
         assert calls(tmp_path) == [0]
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+        # generous: after stopping its run the runner still writes failed.json (importing torch for the
+        # hardware line), which takes tens of seconds on a loaded 2-core machine; a fake left running
+        # would finish after its 60 s sleep and leave a record, which the assertions below catch
+        out, _ = proc.communicate(timeout=120)
     finally:
         proc.kill()
     assert proc.returncode == 130, out
