@@ -331,10 +331,11 @@ def git_state(path: Path) -> dict:
     """HEAD of the repository at ``path``, whether tracked files differ from it, and a hash of that difference.
 
     Mammoth's working tree carries our patches (patches/), so its diff hash identifies the code
-    that ran as well as its commit does.
+    that ran as well as its commit does. A submodule's own uncommitted changes (Mammoth's patches,
+    seen from this repository) do not make the outer repository dirty: they have their own hash.
     """
     head = _git(path, 'rev-parse', 'HEAD')
-    diff = _git(path, 'diff', 'HEAD')
+    diff = _git(path, 'diff', 'HEAD', '--ignore-submodules=dirty')
     return {'commit': head.strip() if head else None, 'dirty': bool(diff) if diff is not None else None,
             'diff_sha1': hashlib.sha1(diff.encode()).hexdigest() if diff else None}
 

@@ -340,6 +340,27 @@ def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_pat
     assert runner(tmp_path, fake, '--seed', '0') == 0 and calls(tmp_path) == [0, 0]
 
 
+def test_git_state_of_a_repository_with_a_patched_submodule(tmp_path):
+    def git(cwd, *args):
+        subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'protocol.file.allow=always',
+                        *args], cwd=cwd, check=True, capture_output=True)
+    inner, outer = tmp_path / 'inner', tmp_path / 'outer'
+    for repo in (inner, outer):
+        repo.mkdir()
+        git(repo, 'init', '-q')
+        (repo / 'a.txt').write_text('a\n')
+        git(repo, 'add', 'a.txt')
+        git(repo, 'commit', '-qm', 'a')
+    git(outer, 'submodule', 'add', '-q', str(inner), 'sub')
+    git(outer, 'commit', '-qm', 'sub')
+    (outer / 'sub' / 'a.txt').write_text('patched\n')  # a patch applied inside the submodule
+    state = ex.git_state(outer)
+    assert state['dirty'] is False and state['diff_sha1'] is None and len(state['commit']) == 40
+    assert ex.git_state(outer / 'sub')['dirty'] is True
+    (outer / 'a.txt').write_text('changed\n')
+    assert ex.git_state(outer)['dirty'] is True
+
+
 def test_empty_selection_is_an_error(tmp_path, fake):
     assert runner(tmp_path, fake, '--seed', '7') == 2
 
