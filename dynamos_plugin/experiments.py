@@ -668,8 +668,9 @@ def report(results_dir: Path) -> List[Path]:
     all_cells = cells(records)
     header = (f'{hardware_markdown(records)} Built by `./run_experiments.sh --report` from '
               f'{sum(r.get("status") == "ok" for r in records)} run records in `{results_dir.name}/records/`.\n')
-    notes = ('\nCells differing from the paper by more than two standard deviations (the larger of ours and the '
-             "paper's) are marked `> 2 std`. Cells marked † include runs made with extra Mammoth arguments "
+    notes = ('\nCells of two or more seeds differing from the paper by more than two standard deviations (the larger '
+             "of ours and the paper's) are marked `> 2 std`; a single seed has no spread of its own and is not "
+             'marked. Cells marked † include runs made with extra Mammoth arguments '
              '(`--extra-args`, e.g. a debug run): see their records.\n')
     written = []
     for table, (fname, title, methods) in REPORT_TABLES.items():
