@@ -479,8 +479,13 @@ def summary_line(record: dict) -> str:
     return {'busy': 'skipped: another runner is running it', 'skipped': 'skipped: recorded meanwhile'}[record['status']]
 
 
-def _stop_active(sig=signal.SIGINT) -> None:
-    """Stops the Mammoth processes of this runner (and only those)."""
+def _stop_active(sig=signal.SIGTERM) -> None:
+    """Stops the Mammoth processes of this runner (and only those).
+
+    SIGTERM, not SIGINT: a runner started from a non-interactive shell in the background (``nohup
+    ... &``, a CI step) passes SIGINT on as *ignored*, and a program that does not install its own
+    handler would never see it. Mammoth handles SIGTERM exactly as SIGINT.
+    """
     _STOPPING.set()
     with _ACTIVE_LOCK:
         for proc in list(_ACTIVE):

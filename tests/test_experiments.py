@@ -329,8 +329,8 @@ def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_pat
         assert calls(tmp_path) == [0]
         proc.terminate()
         # generous: after stopping its run the runner still writes failed.json (importing torch for the
-        # hardware line), which takes tens of seconds on a loaded 2-core machine; a fake left running
-        # would finish after its 60 s sleep and leave a record, which the assertions below catch
+        # hardware line), slow on a loaded 2-core machine. A fake left running (e.g. one that ignores the
+        # signal it is sent) finishes after its 60 s sleep and leaves a record: the assertions catch it
         out, _ = proc.communicate(timeout=120)
     finally:
         proc.kill()
@@ -338,6 +338,27 @@ def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_pat
     assert 'interrupted: 1 runs did not finish; run the same command to resume' in out
     assert record_names(tmp_path) == []
     assert runner(tmp_path, fake, '--seed', '0') == 0 and calls(tmp_path) == [0, 0]
+
+
+def test_a_runner_started_with_sigint_ignored_still_stops_its_runs(tmp_path, fake):
+    """`nohup ./run_experiments.sh ... &` from a script: every child inherits SIGINT as ignored."""
+    import signal
+    cmd = [sys.executable, '-m', 'dynamos_plugin.experiments', '--table', '2', '--method', 'dynamos', '--buffer', '500',
+           '--seed', '0', '--python', fake, '--runs-dir', str(tmp_path / 'runs'),
+           '--results-dir', str(tmp_path / 'results'), '--extra-args=--sleep']
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.time() + 30
+        while not calls(tmp_path) and time.time() < deadline:
+            time.sleep(0.1)
+        assert calls(tmp_path) == [0]
+        proc.terminate()
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out
+    assert record_names(tmp_path) == []
 
 
 def test_git_state_of_a_repository_with_a_patched_submodule(tmp_path):
