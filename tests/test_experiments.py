@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import textwrap
@@ -317,11 +318,16 @@ def test_submitit_executor_writes_the_same_records(tmp_path, fake, capsys):
     assert 'submitted 2 jobs (debug)' in capsys.readouterr().out
 
 
-def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_path, fake):
+def terminate_runner_mid_run(tmp_path, fake, ignore_sigint=False):
+    """Starts the runner on one run whose fake Mammoth sleeps a minute, sends the runner SIGTERM once the fake
+    has started, and returns the runner's exit status and output. ``ignore_sigint``: start it as
+    ``nohup ... &`` from a script does, with SIGINT ignored (inherited by every child)."""
     cmd = [sys.executable, '-m', 'dynamos_plugin.experiments', '--table', '2', '--method', 'dynamos', '--buffer', '500',
            '--seed', '0', '--python', fake, '--runs-dir', str(tmp_path / 'runs'),
            '--results-dir', str(tmp_path / 'results'), '--extra-args=--sleep']
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    preexec = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=preexec)
     try:
         deadline = time.time() + 30
         while not calls(tmp_path) and time.time() < deadline:  # the fake Mammoth has started
@@ -330,34 +336,24 @@ def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_pat
         proc.terminate()
         # generous: after stopping its run the runner still writes failed.json (importing torch for the
         # hardware line), slow on a loaded 2-core machine. A fake left running (e.g. one that ignores the
-        # signal it is sent) finishes after its 60 s sleep and leaves a record: the assertions catch it
+        # signal it is sent) finishes after its 60 s sleep and leaves a record: the callers' assertions catch it
         out, _ = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 130, out
+    return proc.returncode, out
+
+
+def test_a_terminated_runner_stops_its_runs_and_the_next_one_redoes_them(tmp_path, fake):
+    returncode, out = terminate_runner_mid_run(tmp_path, fake)
+    assert returncode == 130, out
     assert 'interrupted: 1 runs did not finish; run the same command to resume' in out
     assert record_names(tmp_path) == []
     assert runner(tmp_path, fake, '--seed', '0') == 0 and calls(tmp_path) == [0, 0]
 
 
 def test_a_runner_started_with_sigint_ignored_still_stops_its_runs(tmp_path, fake):
-    """`nohup ./run_experiments.sh ... &` from a script: every child inherits SIGINT as ignored."""
-    import signal
-    cmd = [sys.executable, '-m', 'dynamos_plugin.experiments', '--table', '2', '--method', 'dynamos', '--buffer', '500',
-           '--seed', '0', '--python', fake, '--runs-dir', str(tmp_path / 'runs'),
-           '--results-dir', str(tmp_path / 'results'), '--extra-args=--sleep']
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    try:
-        deadline = time.time() + 30
-        while not calls(tmp_path) and time.time() < deadline:
-            time.sleep(0.1)
-        assert calls(tmp_path) == [0]
-        proc.terminate()
-        out, _ = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, out
+    returncode, out = terminate_runner_mid_run(tmp_path, fake, ignore_sigint=True)
+    assert returncode == 130, out
     assert record_names(tmp_path) == []
 
 
