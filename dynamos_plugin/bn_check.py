@@ -11,12 +11,12 @@ behind the weights, and a whole class can be predicted as another. This command 
 checkpoint's network on the test set with the same weights and different statistics:
 
 1. ``stored``: the running statistics saved in the checkpoint (what Mammoth reported);
-2. ``recalibrated_buffer``: statistics recomputed with the final weights over the checkpoint's own
-   replay buffer (every written slot, cumulative average, no gradient);
+2. ``recalibrated_buffer`` (methods with a buffer): statistics recomputed with the final weights over
+   the checkpoint's own replay buffer (every written slot, cumulative average, no gradient);
 3. ``recalibrated_training_batches`` (Seq-MNIST): recomputed over batches built as the last task's
    training batches were (``--batch_size`` images of the last task's training split, then as many
-   buffer examples), 2000 of each; if this restores the accuracy, the stored statistics were not
-   wrong for the data but stale for the weights.
+   buffer examples when there is a buffer), 2000 of each; if this restores the accuracy, the stored
+   statistics were not wrong for the data but stale for the weights.
 
 It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuracies; MNIST-360: one
 task, so the plain accuracy, on Mammoth's own rotating test stream) and the per-class accuracy, and
@@ -103,13 +103,16 @@ def buffer_examples(saved: dict) -> torch.Tensor:
     return examples.float()
 
 
-def training_like_batches(stream: torch.Tensor, buffer: torch.Tensor, batch_size: int, n: int = 2000,
+def training_like_batches(stream: torch.Tensor, buffer: Optional[torch.Tensor], batch_size: int, n: int = 2000,
                           seed: int = 0) -> torch.Tensor:
     """``n`` stream images and ``n`` buffer examples (both drawn at random, with ``seed``) laid out as the
-    training batches were: ``batch_size`` stream images, then ``batch_size`` buffer examples, and so on."""
+    training batches were: ``batch_size`` stream images, then ``batch_size`` buffer examples, and so on
+    (``buffer`` None, a method without one: the stream images alone)."""
     g = torch.Generator().manual_seed(seed)
     n_batches = n // batch_size
     stream = stream[torch.randint(len(stream), (n_batches * batch_size,), generator=g)]
+    if buffer is None:
+        return stream
     buffer = buffer[torch.randint(len(buffer), (n_batches * batch_size,), generator=g)]
     shape = (n_batches, batch_size, *stream.shape[1:])
     return torch.stack([stream.reshape(shape), buffer.reshape(shape)], 1).reshape(-1, *stream.shape[1:])
@@ -149,22 +152,25 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     """The evaluations of a checkpoint saved after ``tasks`` tasks (default: all; see the module docstring)."""
     net, args = load_checkpoint(checkpoint, require_agents=False)
     saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
-    examples = buffer_examples(saved)
+    examples = buffer_examples(saved) if saved.get('buffer') is not None else None  # SGD has none
     dataset = args.get('dataset', 'seq-mnist')
     batch_size = int(args.get('batch_size') or 10)
+    replay = 2 * batch_size if examples is not None else batch_size  # the training batch: stream (+ replay)
     info = {'checkpoint': str(checkpoint),
             'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
                                                  'batch_size')},
-            'buffer_examples_used': int(len(examples))}
+            'buffer_examples_used': 0 if examples is None else int(len(examples))}
     if dataset == 'mnist-360':
         if tasks not in (None, 1):
             raise ValueError('MNIST-360 is one task (general continual learning): --tasks does not apply')
+        if examples is None:
+            raise ValueError('an MNIST-360 checkpoint needs a replay buffer to recompute the statistics on')
         images, labels, task_of = mnist360_test_stream(args, base_path)
 
         def evaluate360(network):
             return accuracies(network, images, labels, task_of, net.classifier.out_features)
         return dict(info, tasks=1, stored=evaluate360(net),
-                    recalibrated_buffer=evaluate360(recalibrate_bn(net, examples, 2 * batch_size)))
+                    recalibrated_buffer=evaluate360(recalibrate_bn(net, examples, replay)))
     images, labels, task_of = load_test_set(dataset, base_path)
     n_tasks = int(task_of.max()) + 1
     tasks = n_tasks if tasks is None else tasks
@@ -178,10 +184,11 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     def evaluate(network):
         return accuracies(network, images, labels, task_of, per_task)
     # the statistics are recomputed over batches of the training size (stream + replay), as they were stored
-    return dict(info, **{'tasks': tasks,
-            'stored': evaluate(net),
-            'recalibrated_buffer': evaluate(recalibrate_bn(net, examples, 2 * batch_size)),
-            'recalibrated_training_batches': evaluate(recalibrate_bn(net, mixed, 2 * batch_size))})
+    result = dict(info, tasks=tasks, stored=evaluate(net))
+    if examples is not None:
+        result['recalibrated_buffer'] = evaluate(recalibrate_bn(net, examples, replay))
+    result['recalibrated_training_batches'] = evaluate(recalibrate_bn(net, mixed, replay))
+    return result
 
 
 def main(argv=None) -> int:

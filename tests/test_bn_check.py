@@ -62,6 +62,12 @@ def test_training_like_batches_alternate_stream_and_buffer():
     assert mixed[:, 0, 0, 0].tolist() == ([1.0] * 3 + [0.0] * 3) * 4
 
 
+def test_training_like_batches_without_a_buffer_are_the_stream_alone():
+    stream = torch.arange(30.0).view(30, 1, 1, 1)
+    mixed = bn_check.training_like_batches(stream, None, batch_size=4, n=12)
+    assert mixed.shape == (12, 1, 1, 1) and set(mixed.flatten().tolist()) <= set(range(30))
+
+
 def test_buffer_examples_skip_unwritten_slots():
     examples = torch.arange(4.0).view(4, 1, 1, 1)
     assert bn_check.buffer_examples({'buffer': {'examples': examples, 'labels': torch.tensor([3, -1, 0, -1])}}
@@ -123,3 +129,17 @@ def test_command_on_an_mnist360_checkpoint(checkpoint, mnist_dir, tmp_path, caps
     assert 'accuracy' in capsys.readouterr().out
     assert bn_check.main(['--checkpoint', str(tmp_path / 'm360.pt'), '--base_path', str(mnist_dir),
                           '--tasks', '2']) == 1
+
+
+def test_command_on_a_checkpoint_without_a_buffer(checkpoint, mnist_dir, tmp_path):
+    """SGD saves no buffer: the statistics are recomputed on the last task's stream alone."""
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    del saved['buffer']
+    saved['args'] = dict(saved['args'], model='sgd')
+    torch.save(saved, tmp_path / 'sgd.pt')
+    out = tmp_path / 'bn.json'
+    assert bn_check.main(['--checkpoint', str(tmp_path / 'sgd.pt'), '--base_path', str(mnist_dir),
+                          '--out', str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result['buffer_examples_used'] == 0 and 'recalibrated_buffer' not in result
+    assert len(result['recalibrated_training_batches']['per_task']) == 5
