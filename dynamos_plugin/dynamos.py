@@ -37,8 +37,28 @@ from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss, keep_ratio_reward, policy_loss, prototype_loss
 from dynamos_plugin.validation import keep_ratio, non_negative_float, non_negative_int, policy_penalty
 
-# the quantities logged per task: the terms of Eq. 7, then each agent's mean keep ratio
+# the quantities logged per task (and per window of --stats_every steps): the terms of Eq. 7, the
+# accuracy of the stream batch as trained (sampled actions), then per agent, on the stream batch:
+# the fraction of channels kept (sampled, as trained), the fraction that thresholding p >= 0.5
+# would keep (as tested), and the fraction of keep probabilities still undecided, in (0.2, 0.8)
 LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v', 'total')
+AGENT_STATS = ('keep', 'keep_thresholded', 'undecided')
+UNDECIDED = (0.2, 0.8)
+
+
+def stat_names(n_agents: int) -> List[str]:
+    """The names of the per-step statistics, in the order :meth:`Dynamos.observe` stacks them."""
+    return [*LOSS_TERMS, 'train_accuracy', *(f'{stat}_agent{i + 1}' for stat in AGENT_STATS for i in range(n_agents))]
+
+
+def agent_statistics(decisions: List[AgentOutput]) -> torch.Tensor:
+    """Per agent, over a batch: the fraction of channels kept by the sampled actions, the fraction that
+    thresholding ``p >= 0.5`` keeps, and the fraction of keep probabilities in ``UNDECIDED``; ``(3 L,)``."""
+    probs = [torch.sigmoid(d.logits.detach()) for d in decisions]
+    kept = [d.actions.mean() for d in decisions]
+    thresholded = [(p >= 0.5).float().mean() for p in probs]
+    undecided = [((p > UNDECIDED[0]) & (p < UNDECIDED[1])).float().mean() for p in probs]
+    return torch.stack(kept + thresholded + undecided)
 
 
 @register_model('dynamos')
@@ -68,6 +88,10 @@ class Dynamos(ContinualModel):
         parser.add_argument('--warmup', type=non_negative_int, default=10,
                             help='Warm-up at the start of the first task: plain cross-entropy, agents unused, no buffer. '
                                  'Iterations when training for one epoch, epochs otherwise; 0 disables it.')
+        parser.add_argument('--stats_every', type=non_negative_int, default=0,
+                            help='Also log the mean losses, training accuracy and agent statistics of every window of '
+                                 'this many steps (0: once per task). For a single-task stream such as MNIST-360, '
+                                 'this is how the agents can be followed over training.')
         parser.set_defaults(backbone='gated-resnet')
         return parser
 
@@ -84,7 +108,9 @@ class Dynamos(ContinualModel):
             # a debug epoch is only a few steps: end the warm-up half-way so the agents still train
             self.warmup_length = self.get_debug_iters() // 2
             logging.info(f'Debug mode: warm-up shortened to {self.warmup_length} iterations.')
-        self.task_stats: List[Dict[str, float]] = []  # per task: mean of each loss term and keep ratio
+        self.stat_names = stat_names(len(self.net.agents))
+        self.task_stats: List[Dict[str, float]] = []  # per task: the mean of each statistic (``stat_names``)
+        self.window_stats: List[Dict[str, float]] = []  # per window of --stats_every steps, with its task and end step
         self._reset_stats()
 
     def load_buffer(self, buffer) -> None:
@@ -107,9 +133,8 @@ class Dynamos(ContinualModel):
         """Cross-entropy, policy loss (Eq. 3-4) and prototype loss (Eq. 5) of one batch.
 
         Returns:
-            ``(ce, policy, prototype, attention, correct, keep)``: the three losses, the
-            concatenated attention vectors ``V`` ``(B, D)``, the correctness mask and each
-            agent's mean keep ratio over the batch ``(L,)``.
+            ``(ce, policy, prototype, attention, correct)``: the three losses, the
+            concatenated attention vectors ``V`` ``(B, D)`` and the correctness mask.
         """
         correct = logits.detach().argmax(dim=1) == labels
         actions = torch.stack([d.actions.mean(dim=1) for d in decisions], dim=1)  # (B, L)
@@ -117,7 +142,7 @@ class Dynamos(ContinualModel):
         rewards = keep_ratio_reward(actions, correct, self.args.keep_ratio, self.args.policy_penalty)
         attention = torch.cat([d.attention for d in decisions], dim=1)
         return (self.loss(logits, labels), policy_loss(rewards, log_probs),
-                prototype_loss(attention, labels, correct), attention, correct, actions.mean(dim=0))
+                prototype_loss(attention, labels, correct), attention, correct)
 
     def observe(self, inputs, labels, not_aug_inputs, epoch=None):
         self.opt.zero_grad()
@@ -130,14 +155,14 @@ class Dynamos(ContinualModel):
             return loss.item()
 
         outputs, decisions = self.net(inputs, returnt='agents')
-        ce, pol, proto, attention, correct, keep = self.agent_terms(outputs, labels, decisions)
+        ce, pol, proto, attention, correct = self.agent_terms(outputs, labels, decisions)
         zero = ce.new_zeros(())
         buf_ce = buf_pol = buf_proto = cons_z = cons_v = zero
         if not self.buffer.is_empty():
             buf_inputs, buf_labels, buf_logits, buf_attention = self.buffer.get_data(
                 self.args.minibatch_size, transform=self.transform, device=self.device)
             buf_outputs, buf_decisions = self.net(buf_inputs, returnt='agents')
-            buf_ce, buf_pol, buf_proto, buf_now, _, _ = self.agent_terms(buf_outputs, buf_labels, buf_decisions)
+            buf_ce, buf_pol, buf_proto, buf_now, _ = self.agent_terms(buf_outputs, buf_labels, buf_decisions)
             cons_z = consistency_loss(buf_outputs, buf_logits)
             cons_v = consistency_loss(buf_now, buf_attention)
 
@@ -152,35 +177,69 @@ class Dynamos(ContinualModel):
         self.buffer.add_data(examples=not_aug_inputs, labels=labels, correct=correct,
                              logits=outputs.detach(), attentions=attention.detach())
 
-        stats = torch.cat([torch.stack([ce, pol, proto, buf_ce, buf_pol, buf_proto, cons_z, cons_v, loss]).detach(),
-                           keep, torch.isnan(attention).any().float()[None]])
+        stats = torch.cat([torch.stack([ce, pol, proto, buf_ce, buf_pol, buf_proto, cons_z, cons_v, loss,
+                                        correct.float().mean()]).detach(),
+                           agent_statistics(decisions), torch.isnan(attention).any().float()[None]])
         values = stats.tolist()  # the step's only host synchronisation
         if values[-1]:
             raise FloatingPointError(
                 f'NaN in the action probabilities at task {self.current_task + 1}, iteration {self.task_iteration} '
                 f'(epoch {epoch}): lower --lr or check the inputs.')
-        self._stats_sum = self._stats_sum.to(stats.device) + stats[:-1]
-        self._stats_count += 1
+        self._task_mean.add(values[:-1])
+        self._window_mean.add(values[:-1])
+        if self.args.stats_every and self._window_mean.count == self.args.stats_every:
+            self._log_window(self.task_iteration + 1)  # Mammoth counts this step once observe returns
         return values[len(LOSS_TERMS) - 1]
 
-    # ---- per-task logging ----------------------------------------------------------------
+    # ---- logging: per task, and per window of --stats_every steps ------------------------
 
     def _reset_stats(self) -> None:
-        self._stats_sum = torch.zeros(len(LOSS_TERMS) + len(self.net.agents))
-        self._stats_count = 0
+        self._task_mean, self._window_mean = _RunningMean(len(self.stat_names)), _RunningMean(len(self.stat_names))
+
+    def _summary(self, running: '_RunningMean') -> Dict[str, float]:
+        stats = dict(zip(self.stat_names, running.mean()))
+        stats['steps'] = running.count
+        return stats
+
+    def _log_window(self, last_step: int) -> None:
+        """Logs and keeps the statistics of the window that ends at step ``last_step`` of the task (from 1)."""
+        stats = self._summary(self._window_mean)
+        stats.update(task=self.current_task + 1, last_step=last_step)
+        self.window_stats.append(stats)
+        self._window_mean = _RunningMean(len(self.stat_names))
+        logging.info(f'Dynamos task {self.current_task + 1}, steps up to {last_step}: ' + self._describe(stats))
+
+    def _describe(self, stats: Dict[str, float]) -> str:
+        n = len(self.net.agents)
+        per_agent = {stat: ' '.join(f'{stats[f"{stat}_agent{i + 1}"]:.3f}' for i in range(n)) for stat in AGENT_STATS}
+        terms = ' '.join(f'{k}={stats[k]:.4f}' for k in LOSS_TERMS)
+        return (f'mean keep ratio per agent [{per_agent["keep"]}] over {stats["steps"]} steps; '
+                f'thresholded [{per_agent["keep_thresholded"]}]; undecided p [{per_agent["undecided"]}]; '
+                f'train accuracy {stats["train_accuracy"]:.4f}; mean losses: {terms}; '
+                f'buffer {len(self.buffer)}/{self.buffer.buffer_size}')
 
     def begin_task(self, dataset) -> None:
         self._reset_stats()
 
     def end_task(self, dataset) -> None:
-        if self._stats_count == 0:  # a task skipped by --start_from, or trained only in warm-up
+        if self._task_mean.count == 0:  # a task skipped by --start_from, or trained only in warm-up
             return
-        mean = (self._stats_sum / max(self._stats_count, 1)).tolist()
-        stats = dict(zip(LOSS_TERMS, mean))
-        stats.update({f'keep_agent{i + 1}': v for i, v in enumerate(mean[len(LOSS_TERMS):])})
-        stats['steps'] = self._stats_count
+        if self.args.stats_every and self._window_mean.count:  # the task's last, shorter window
+            self._log_window(self.task_iteration)
+        stats = self._summary(self._task_mean)
         self.task_stats.append(stats)
-        keeps = ' '.join(f'{v:.3f}' for v in mean[len(LOSS_TERMS):])
-        terms = ' '.join(f'{k}={v:.4f}' for k, v in zip(LOSS_TERMS, mean))
-        logging.info(f'Dynamos task {self.current_task + 1}: mean keep ratio per agent [{keeps}] '
-                     f'over {self._stats_count} steps; mean losses: {terms}; buffer {len(self.buffer)}/{self.buffer.buffer_size}')
+        logging.info(f'Dynamos task {self.current_task + 1}: ' + self._describe(stats))
+
+
+class _RunningMean:
+    """The running mean of the per-step statistics over a task or a window of steps (on the host)."""
+
+    def __init__(self, size: int) -> None:
+        self.sums, self.count = [0.0] * size, 0
+
+    def add(self, values: List[float]) -> None:
+        self.sums = [s + v for s, v in zip(self.sums, values)]
+        self.count += 1
+
+    def mean(self) -> List[float]:
+        return [s / max(self.count, 1) for s in self.sums]

@@ -423,6 +423,8 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
     args = run.mammoth_args(settings.base_path)
     cmd = settings.command(run)
     env = dict(os.environ, OMP_NUM_THREADS=str(settings.threads), PYTHONUNBUFFERED='1')
+    # the code that runs is the code at launch: a commit made while the run trains must not be credited with it
+    repo, mammoth = git_state(REPO), git_state(MAMMOTH)
     start = time.time()
     returncode, reason = None, None
     with open(run_dir / 'log.txt', 'w') as log:
@@ -443,7 +445,6 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
                     _ACTIVE.discard(proc)
     wall = time.time() - start
     parsed = parse_log((run_dir / 'log.txt').read_text(errors='replace'))
-    repo, mammoth = git_state(REPO), git_state(MAMMOTH)
     record = dict(base, args=args, extra_args=list(settings.extra_args), command=cmd, returncode=returncode,
                   wall_s=round(wall, 1), started=datetime.datetime.fromtimestamp(start).isoformat(timespec='seconds'),
                   commit=repo['commit'], dirty=repo['dirty'], mammoth_commit=mammoth['commit'],

@@ -109,6 +109,51 @@ def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir)
         model.meta_observe(x, torch.zeros(4, dtype=torch.long), x, epoch=0)
 
 
+def test_agent_statistics_by_hand(mammoth_imported):
+    from dynamos_plugin.agent import AgentOutput
+    from dynamos_plugin.dynamos import agent_statistics
+    # p = sigmoid(logits) = 0.5, 0.881, 0.119, 0.993; sampled actions keep channels 1 and 4
+    first = AgentOutput(torch.zeros(1, 4), torch.tensor([[0.0, 2.0, -2.0, 5.0]]), torch.tensor([[1.0, 0.0, 0.0, 1.0]]))
+    # p = 0.269, 0.731 (both undecided); all kept; thresholding keeps one
+    second = AgentOutput(torch.zeros(1, 2), torch.tensor([[-1.0, 1.0]]), torch.tensor([[1.0, 1.0]]))
+    kept1, kept2, thr1, thr2, und1, und2 = agent_statistics([first, second]).tolist()
+    assert (kept1, kept2) == (0.5, 1.0)
+    assert (thr1, thr2) == (0.75, 0.5)
+    assert (und1, und2) == (0.25, 1.0)
+
+
+def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
+    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3', '--seed', '0',
+                                         '--base_path', str(mnist_dir)], mammoth_imported)
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    batches = iter(train_loader)
+    with caplog.at_level('INFO'):
+        for _ in range(2 + 7):  # 2 warm-up steps (not counted), then windows of 3, 3 and 1 steps
+            x, y, x0 = next(batches)[:3]
+            model.meta_observe(x, y, x0, epoch=0)
+        assert [(w['last_step'], w['steps']) for w in model.window_stats] == [(5, 3), (8, 3)]
+        model.meta_end_task(dataset)
+    windows = model.window_stats
+    assert [(w['task'], w['last_step'], w['steps']) for w in windows] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
+    (task,) = model.task_stats
+    assert task['steps'] == 7
+    for name in model.stat_names:  # the task's mean is the step-weighted mean of its windows
+        assert task[name] == pytest.approx(sum(w[name] * w['steps'] for w in windows) / 7, abs=1e-6)
+    assert len(model.stat_names) == 9 + 1 + 3 * 4
+    assert all(0 <= task[f'{s}_agent{i}'] <= 1 for s in ('keep', 'keep_thresholded', 'undecided') for i in range(1, 5))
+    assert 0 <= task['train_accuracy'] <= 1
+    assert caplog.text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in caplog.text
+
+
+def test_stats_every_must_not_be_negative(mammoth_imported, capsys):
+    import main
+    with pytest.raises(SystemExit):
+        main.parse_args(BASE + ['--buffer_size', '500', '--stats_every', '-1'])
+    assert '--stats_every' in capsys.readouterr().err
+
+
 KEEP_RE = re.compile(r'Dynamos task (\d): mean keep ratio per agent \[([\d. ]+)\] over (\d+) steps')
 
 
@@ -126,7 +171,7 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
     assert all(len(keeps) == 4 and all(0 < k < 1 for k in keeps) for keeps, _ in tasks.values())
     # the agents learn: from ~0.5 (p = sigmoid(v / tau) near 0.5 at initialisation) towards the keep ratio 0.7
     assert sum(tasks[5][0]) / 4 > sum(tasks[1][0]) / 4 + 0.05
-    for term in ('policy=', 'prototype=', 'consistency_v='):
+    for term in ('policy=', 'prototype=', 'consistency_v=', 'thresholded [', 'undecided p [', 'train accuracy '):
         assert term in proc.log
 
     ckpt = next((tmp_path / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, time and id

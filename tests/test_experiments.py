@@ -274,6 +274,15 @@ def test_records_and_resume(tmp_path, fake, capsys):
     assert calls(tmp_path) == [0, 1, 1, 2]
 
 
+def test_records_name_the_commit_at_launch(tmp_path, fake, monkeypatch):
+    # a commit made while a run trains (the fake Mammoth has been called) must not be credited with the run
+    monkeypatch.setattr(ex, 'git_state', lambda path: {'commit': 'after' if calls(tmp_path) else 'before',
+                                                       'dirty': False, 'diff_sha1': None})
+    assert runner(tmp_path, fake, '--seed', '0') == 0
+    rec = json.loads((tmp_path / 'results' / 'records' / 'seq-mnist__dynamos__buf500__seed0.json').read_text())
+    assert calls(tmp_path) == [0] and (rec['commit'], rec['mammoth_commit']) == ('before', 'before')
+
+
 def test_a_failed_run_does_not_stop_the_others(tmp_path, fake, capsys):
     assert runner(tmp_path, fake, '-j', '2', '--extra-args=--fail') == 1
     assert record_names(tmp_path) == ['seq-mnist__dynamos__buf500__seed0.json', 'seq-mnist__dynamos__buf500__seed2.json']
