@@ -1,5 +1,6 @@
 """The `dynamos` model: configuration, validation, warm-up, training, checkpoints."""
 
+import logging
 import re
 
 import pytest
@@ -122,19 +123,35 @@ def test_agent_statistics_by_hand(mammoth_imported):
     assert (und1, und2) == (0.25, 1.0)
 
 
-def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
+class _Messages(logging.Handler):
+    """Keeps the messages logged to it (caplog's handler does not survive Mammoth's first setup_logging)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir):
     model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3', '--seed', '0',
                                          '--base_path', str(mnist_dir)], mammoth_imported)
     train_loader, _ = dataset.get_data_loaders()
     model.meta_begin_task(dataset)
     model.net.train()
     batches = iter(train_loader)
-    with caplog.at_level('INFO'):
+    log, root = _Messages(), logging.getLogger()
+    root.addHandler(log)
+    try:
         for _ in range(2 + 7):  # 2 warm-up steps (not counted), then windows of 3, 3 and 1 steps
             x, y, x0 = next(batches)[:3]
             model.meta_observe(x, y, x0, epoch=0)
         assert [(w['last_step'], w['steps']) for w in model.window_stats] == [(5, 3), (8, 3)]
         model.meta_end_task(dataset)
+    finally:
+        root.removeHandler(log)
+    text = '\n'.join(log.messages)
     windows = model.window_stats
     assert [(w['task'], w['last_step'], w['steps']) for w in windows] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
     (task,) = model.task_stats
@@ -144,7 +161,16 @@ def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog)
     assert len(model.stat_names) == 9 + 1 + 3 * 4
     assert all(0 <= task[f'{s}_agent{i}'] <= 1 for s in ('keep', 'keep_thresholded', 'undecided') for i in range(1, 5))
     assert 0 <= task['train_accuracy'] <= 1
-    assert caplog.text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in caplog.text
+    assert text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in text
+    # what agent_trace reads back from the log is what the model kept (to the logged precision)
+    from dynamos_plugin.agent_trace import parse_trace
+    trace = parse_trace(text)
+    assert [(w['task'], w['last_step'], w['steps']) for w in trace['windows']] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
+    for logged, kept in zip(trace['windows'] + trace['tasks'], windows + [task]):
+        assert logged['keep_thresholded'] == pytest.approx([kept[f'keep_thresholded_agent{i}'] for i in range(1, 5)],
+                                                           abs=5e-4)
+        assert logged['train_accuracy'] == pytest.approx(kept['train_accuracy'], abs=5e-5)
+        assert logged['losses']['total'] == pytest.approx(kept['total'], abs=5e-5)
 
 
 def test_stats_every_must_not_be_negative(mammoth_imported, capsys):
