@@ -41,7 +41,11 @@ def mammoth_imported():
     if str(MAMMOTH) not in sys.path:
         sys.path.insert(0, str(MAMMOTH))
     os.chdir(MAMMOTH)
+    from utils import setup_logging
     from utils.plugins import load_plugins
+    # Mammoth's logging setup removes the root logger's handlers the first time it runs (once per
+    # process): run it now, so that it never removes a test's `caplog` handler mid-test
+    setup_logging()
     yield load_plugins()
     os.chdir(cwd)
 

@@ -1,6 +1,5 @@
 """The `dynamos` model: configuration, validation, warm-up, training, checkpoints."""
 
-import logging
 import re
 
 import pytest
@@ -123,35 +122,20 @@ def test_agent_statistics_by_hand(mammoth_imported):
     assert (und1, und2) == (0.25, 1.0)
 
 
-class _Messages(logging.Handler):
-    """Keeps the messages logged to it (caplog's handler does not survive Mammoth's first setup_logging)."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir):
+def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
     model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3', '--seed', '0',
                                          '--base_path', str(mnist_dir)], mammoth_imported)
     train_loader, _ = dataset.get_data_loaders()
     model.meta_begin_task(dataset)
     model.net.train()
     batches = iter(train_loader)
-    log, root = _Messages(), logging.getLogger()
-    root.addHandler(log)
-    try:
+    with caplog.at_level('INFO'):
         for _ in range(2 + 7):  # 2 warm-up steps (not counted), then windows of 3, 3 and 1 steps
             x, y, x0 = next(batches)[:3]
             model.meta_observe(x, y, x0, epoch=0)
         assert [(w['last_step'], w['steps']) for w in model.window_stats] == [(5, 3), (8, 3)]
         model.meta_end_task(dataset)
-    finally:
-        root.removeHandler(log)
-    text = '\n'.join(log.messages)
+    text = caplog.text
     windows = model.window_stats
     assert [(w['task'], w['last_step'], w['steps']) for w in windows] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
     (task,) = model.task_stats
