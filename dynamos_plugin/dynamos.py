@@ -39,8 +39,9 @@ from dynamos_plugin.validation import keep_ratio, non_negative_float, non_negati
 
 # the quantities logged per task (and per window of --stats_every steps): the terms of Eq. 7, the
 # accuracy of the stream batch as trained (sampled actions), then per agent, on the stream batch:
-# the fraction of channels kept (sampled, as trained), the fraction that thresholding p >= 0.5
-# would keep (as tested), and the fraction of keep probabilities still undecided, in (0.2, 0.8)
+# the fraction of channels kept (sampled, as trained), the fraction that thresholding p at the
+# inference threshold (--inf_thresh) would keep (as tested), and the fraction of keep
+# probabilities still undecided, in (0.2, 0.8)
 LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v', 'total')
 AGENT_STATS = ('keep', 'keep_thresholded', 'undecided')
 UNDECIDED = (0.2, 0.8)
@@ -51,12 +52,12 @@ def stat_names(n_agents: int) -> List[str]:
     return [*LOSS_TERMS, 'train_accuracy', *(f'{stat}_agent{i + 1}' for stat in AGENT_STATS for i in range(n_agents))]
 
 
-def agent_statistics(decisions: List[AgentOutput]) -> torch.Tensor:
+def agent_statistics(decisions: List[AgentOutput], threshold: float = 0.5) -> torch.Tensor:
     """Per agent, over a batch: the fraction of channels kept by the sampled actions, the fraction that
-    thresholding ``p >= 0.5`` keeps, and the fraction of keep probabilities in ``UNDECIDED``; ``(3 L,)``."""
+    thresholding ``p >= threshold`` keeps, and the fraction of keep probabilities in ``UNDECIDED``; ``(3 L,)``."""
     probs = [torch.sigmoid(d.logits.detach()) for d in decisions]
     kept = [d.actions.mean() for d in decisions]
-    thresholded = [(p >= 0.5).float().mean() for p in probs]
+    thresholded = [(p >= threshold).float().mean() for p in probs]
     undecided = [((p > UNDECIDED[0]) & (p < UNDECIDED[1])).float().mean() for p in probs]
     return torch.stack(kept + thresholded + undecided)
 
@@ -179,7 +180,7 @@ class Dynamos(ContinualModel):
 
         stats = torch.cat([torch.stack([ce, pol, proto, buf_ce, buf_pol, buf_proto, cons_z, cons_v, loss,
                                         correct.float().mean()]).detach(),
-                           agent_statistics(decisions), torch.isnan(attention).any().float()[None]])
+                           agent_statistics(decisions, self.net.inf_thresh), torch.isnan(attention).any().float()[None]])
         values = stats.tolist()  # the step's only host synchronisation
         if values[-1]:
             raise FloatingPointError(

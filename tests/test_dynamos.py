@@ -120,6 +120,7 @@ def test_agent_statistics_by_hand(mammoth_imported):
     assert (kept1, kept2) == (0.5, 1.0)
     assert (thr1, thr2) == (0.75, 0.5)
     assert (und1, und2) == (0.25, 1.0)
+    assert agent_statistics([first, second], threshold=0.9).tolist()[2:4] == [0.25, 0.0]  # --inf_thresh 0.9
 
 
 def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
