@@ -1,12 +1,12 @@
 """
 How the agents evolve over training, from the logs of Mammoth runs of ``dynamos``.
 
-    python -m dynamos_plugin.agent_trace LOG [LOG ...] --out DIR [--name NAME]
+    python -m dynamos_plugin.agent_trace LOG [LOG ...] --out DIR [--name NAME] [--labels ...] [--no-plot]
 
 Every ``dynamos`` run logs, per task, the mean of its losses, its training accuracy and, per
 agent, three statistics of the stream batch (see :mod:`dynamos_plugin.dynamos`): the fraction
-of channels kept by the sampled actions (as trained), the fraction that thresholding
-``p >= 0.5`` keeps (as tested), and the fraction of keep probabilities still undecided, in
+of channels kept by the sampled actions (as trained), the fraction that thresholding ``p``
+keeps (as tested), and the fraction of keep probabilities still undecided, in
 (0.2, 0.8). With ``--stats_every N`` it logs them for every window of ``N`` steps too; that is
 what this script plots, one row of panels per log, against the step of the task:
 
@@ -14,9 +14,11 @@ what this script plots, one row of panels per log, against the step of the task:
 2. undecided keep probabilities per agent;
 3. training accuracy of the stream batch (with the sampled actions).
 
-It writes ``<name>.png`` and ``<name>.json`` (the parsed windows, per-task lines and final
-accuracy of each log). A log without windows (a run without ``--stats_every``) contributes its
-per-task lines, one point per task.
+It writes ``<name>.png``, ``<name>.json`` (the parsed windows, per-task lines and final
+accuracy of each log) and ``<name>.md``: one table row per log and task, with the final accuracy
+and the task's means (agents averaged), to compare runs (e.g. seeds) at a glance. A log without
+windows (a run without ``--stats_every``) is plotted from its per-task lines, one point per
+task; ``--no-plot`` writes only the JSON and the table.
 """
 
 import argparse
@@ -106,6 +108,20 @@ def plot(traces: List[dict], labels: List[str], keep_ratio: float, path: Path) -
     plt.close(fig)
 
 
+def summary_table(traces: List[dict], labels: List[str]) -> str:
+    """Markdown: one row per log and task, with the task's mean statistics averaged over the agents."""
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    rows = ['| run | final accuracy (%) | task | steps | training accuracy (%) | kept, sampled | '
+            'kept, thresholded | undecided p |', '|---|---|---|---|---|---|---|---|']
+    for trace, label in zip(traces, labels):
+        final = '-' if trace['accuracy'] is None else f"{trace['accuracy']:.2f}"
+        for task in trace['tasks']:
+            rows.append(f"| {label.replace(chr(10), ', ')} | {final} | {task['task']} | {task['steps']} | "
+                        f"{100 * task['train_accuracy']:.1f} | {mean(task['keep']):.3f} | "
+                        f"{mean(task['keep_thresholded']):.3f} | {mean(task['undecided']):.3f} |")
+    return '\n'.join(rows) + '\n'
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description='Plot the agents of dynamos runs over training, from Mammoth logs.')
     p.add_argument('logs', nargs='+', type=Path, help='logs of mammoth/main.py --model dynamos (ideally --stats_every N)')
@@ -113,6 +129,7 @@ def main(argv=None) -> int:
     p.add_argument('--name', default='agent_trace', help='file name of the PNG and JSON, without extension')
     p.add_argument('--labels', nargs='*', help='one label per log (default: the file name and final accuracy)')
     p.add_argument('--keep_ratio', type=float, default=0.7, help='the runs\' keep ratio, drawn as a line')
+    p.add_argument('--no-plot', action='store_true', help='write only the JSON and the Markdown table')
     a = p.parse_args(argv)
     if a.labels and len(a.labels) != len(a.logs):
         p.error(f'{len(a.labels)} labels for {len(a.logs)} logs')
@@ -129,10 +146,12 @@ def main(argv=None) -> int:
     labels = a.labels or [Path(t['log']).stem + ('' if t['accuracy'] is None else f'\nfinal {t["accuracy"]:.2f} %')
                           for t in traces]
     a.out.mkdir(parents=True, exist_ok=True)
-    plot(traces, labels, a.keep_ratio, a.out / f'{a.name}.png')
+    if not a.no_plot:
+        plot(traces, labels, a.keep_ratio, a.out / f'{a.name}.png')
     (a.out / f'{a.name}.json').write_text(json.dumps({'labels': labels, 'traces': traces}, indent=1) + '\n')
+    (a.out / f'{a.name}.md').write_text(summary_table(traces, labels))
     counts = ', '.join(f'{len(t["windows"])} windows' for t in traces)
-    print(f'wrote {a.out / a.name}.png and .json ({counts})')
+    print(f'wrote {a.out / a.name}{"" if a.no_plot else ".png, "}.json and .md ({counts})')
     return 0
 
 

@@ -50,6 +50,16 @@ def test_main_writes_the_plot_and_the_numbers(tmp_path, capsys):
     assert numbers['labels'] == ['run\nfinal 77.50 %']
     (trace,) = numbers['traces']
     assert trace['accuracy'] == 77.5 and [w['last_step'] for w in trace['windows']] == [260, 300]
+    # the task line, agents averaged: kept (0.612 + 0.655 + 0.699 + 0.744) / 4 = 0.6775 (0.67749... in binary),
+    # thresholded (0.786 + 0.829 + 0.873 + 0.916) / 4 = 0.851, undecided (0.445 + 0.359 + 0.272 + 0.186) / 4 = 0.3155
+    # (0.31550...); training accuracy 0.8250 -> 82.5 %
+    table = (tmp_path / 'out' / 'trace.md').read_text().splitlines()
+    assert table[2] == '| run, final 77.50 % | 77.50 | 1 | 290 | 82.5 | 0.677 | 0.851 | 0.316 |'
+    assert len(table) == 3
+
+    assert agent_trace.main([str(log), str(log), '--out', str(tmp_path / 'np'), '--no-plot', '--labels', 'a', 'b']) == 0
+    assert sorted(p.name for p in (tmp_path / 'np').iterdir()) == ['agent_trace.json', 'agent_trace.md']
+    assert [row.split(' | ')[0] for row in (tmp_path / 'np' / 'agent_trace.md').read_text().splitlines()[2:]] == ['| a', '| b']
 
 
 def test_main_refuses_a_log_without_statistics_and_mismatched_labels(tmp_path, capsys):
