@@ -31,8 +31,9 @@ class Agent(nn.Module):
     ``C_out -> C_out / hidden_dim_ratio -> C_out`` (ReLU between, sigmoid after) gives
     ``s``; the attention vector is ``v = g * s``. Probability layer: ``sigmoid(v / tau)``.
 
-    The pointwise convolution uses the stride of the convolution it gates, so the agent
-    pools over the same spatial grid as the output it masks.
+    The pointwise convolution takes a ``stride``: the backbone gives it the stride of the
+    convolution it gates (the agent pools over the grid of the output it masks) or, with
+    ``--agent_stride 1``, stride 1 as in the authors' code.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1,

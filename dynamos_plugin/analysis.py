@@ -36,7 +36,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 
 #: the training arguments copied from the checkpoint into ``summary.json``
-CHECKPOINT_ARGS = ('model', 'dataset', 'buffer_size', 'seed', 'nf', 'temperature', 'hidden_dim_ratio', 'keep_ratio',
+CHECKPOINT_ARGS = ('model', 'dataset', 'buffer_size', 'seed', 'nf', 'temperature', 'hidden_dim_ratio', 'agent_stride', 'keep_ratio',
                    'infer_mode', 'inf_thresh', 'n_epochs', 'batch_size', 'lr')
 
 FILE_DESCRIPTIONS = {
@@ -236,7 +236,8 @@ def load_checkpoint(path: Path, require_agents: bool = True):
     net = GatedResNet(num_classes=state['classifier.weight'].shape[0], nf=int(args.get('nf', 32)), gated=gated,
                       temperature=float(args.get('temperature', 0.15)),
                       hidden_dim_ratio=int(args.get('hidden_dim_ratio', 16)),
-                      inf_thresh=float(args.get('inf_thresh', 0.5)))
+                      inf_thresh=float(args.get('inf_thresh', 0.5)),
+                      agent_stride=str(args.get('agent_stride', 'conv')))  # same weights' shapes either way: read it
     net.load_state_dict(state)
     return net.eval(), args
 

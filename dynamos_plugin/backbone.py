@@ -49,9 +49,16 @@ class GatedBasicBlock(nn.Module):
         self.agent1: Optional[Agent] = None
         self.agent2: Optional[Agent] = None
 
-    def add_agents(self, temperature: float, hidden_dim_ratio: int) -> None:
-        """Gives each of the two convolutions its agent."""
-        self.agent1 = Agent(self.in_planes, self.planes, self.stride, temperature, hidden_dim_ratio)
+    def add_agents(self, temperature: float, hidden_dim_ratio: int, agent_stride: str = 'conv') -> None:
+        """Gives each of the two convolutions its agent.
+
+        ``agent_stride``: the stride of agent 1's pointwise convolution: ``'conv'``, that of the
+        convolution it gates (the agent pools over the grid of the output it masks), or ``'1'``,
+        as in the authors' published code (it pools over the whole input). Agent 2 reads ``h``,
+        already on the output grid: stride 1 either way.
+        """
+        stride = self.stride if agent_stride == 'conv' else 1
+        self.agent1 = Agent(self.in_planes, self.planes, stride, temperature, hidden_dim_ratio)
         self.agent2 = Agent(self.planes, self.planes, 1, temperature, hidden_dim_ratio)
 
     @property
@@ -85,13 +92,18 @@ class GatedResNet(MammothBackbone):
 
     Actions are sampled while training; at inference they are thresholded
     (``infer_mode='threshold'``, ``p >= inf_thresh``) or sampled (``infer_mode='sample'``).
+    ``agent_stride`` is the stride of the pointwise convolution of the agents that gate a strided
+    convolution (see :meth:`GatedBasicBlock.add_agents`).
     """
 
     def __init__(self, num_classes: int, nf: int = 32, gated: bool = True, temperature: float = 0.15,
-                 hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5) -> None:
+                 hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5,
+                 agent_stride: str = 'conv') -> None:
         super().__init__()
         if infer_mode not in ('threshold', 'sample'):
             raise ValueError(f"infer_mode must be 'threshold' or 'sample', got {infer_mode!r}")
+        if agent_stride not in ('conv', '1'):
+            raise ValueError(f"agent_stride must be 'conv' or '1', got {agent_stride!r}")
         self.nf = nf
         self.infer_mode = infer_mode
         self.inf_thresh = inf_thresh
@@ -104,7 +116,7 @@ class GatedResNet(MammothBackbone):
         # draws as its un-gated twin built from the same seed
         if gated:
             for block in self.layer2:
-                block.add_agents(temperature, hidden_dim_ratio)
+                block.add_agents(temperature, hidden_dim_ratio, agent_stride)
 
     @property
     def agents(self) -> List[Agent]:
@@ -137,7 +149,8 @@ class GatedResNet(MammothBackbone):
 @register_backbone('gated-resnet')
 def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_float = 0.15,
                  hidden_dim_ratio: positive_int = 16, infer_mode: Literal['threshold', 'sample'] = 'threshold',
-                 inf_thresh: probability_threshold = 0.5) -> GatedResNet:
+                 inf_thresh: probability_threshold = 0.5,
+                 agent_stride: Literal['conv', '1'] = 'conv') -> GatedResNet:
     """Dynamos' backbone: reduced ResNet-18 with an agent on each convolution of stage 2.
 
     Args:
@@ -147,8 +160,11 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
         hidden_dim_ratio: the agents' MLP has ``C / hidden_dim_ratio`` hidden units (16 in the paper).
         infer_mode: actions at inference: ``threshold`` (the paper's evaluation) or ``sample``.
         inf_thresh: the threshold on the keep probability in ``threshold`` mode (0.5 in the paper).
+        agent_stride: stride of the pointwise convolution of the agent that gates stage 2's strided
+            convolution: ``conv`` (that convolution's stride, 2) or ``1`` (the authors' published code;
+            the paper does not say).
     """
-    return GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh)
+    return GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride)
 
 
 @register_backbone('ungated-resnet')

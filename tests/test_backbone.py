@@ -100,3 +100,32 @@ def test_forward_returns_every_agent_and_dropped_channels_are_zero(nets):
     assert dropped.any() and (~dropped).any()
     assert torch.all(out.amax(dim=(2, 3))[dropped] == 0)
     gated.train()
+
+
+def test_agent_stride_conv_or_one(mammoth_imported, tmp_path):
+    from dynamos_plugin.analysis import load_checkpoint
+    from dynamos_plugin.backbone import GatedResNet, gated_resnet
+    strides = lambda net: [a.pointwise.stride for a in net.agents]  # noqa: E731
+    assert strides(gated_resnet(num_classes=10)) == [(2, 2), (1, 1), (1, 1), (1, 1)]  # the gated conv's stride
+    one = gated_resnet(num_classes=10, agent_stride='1')  # the authors' code
+    assert strides(one) == [(1, 1)] * 4
+    x = torch.randn(3, 32, 28, 28)
+    block = one.layer2[0]
+    assert block.agent1(x, sample=False).attention.shape == (3, 64)  # pools the 28 x 28 input, not a 14 x 14 grid
+    with pytest.raises(ValueError, match='agent_stride'):
+        GatedResNet(10, agent_stride='2')
+    # the weights have the same shapes either way: a checkpoint is rebuilt with its own stride
+    torch.save({'model': {f'net.{k}': v for k, v in one.state_dict().items()},
+                'args': {'model': 'dynamos', 'agent_stride': '1'}}, tmp_path / 'one.pt')
+    net, _ = load_checkpoint(tmp_path / 'one.pt')
+    assert strides(net) == [(1, 1)] * 4
+
+
+def test_agent_stride_flag(mammoth_imported, capsys):
+    import main
+    args = main.parse_args(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '100', '--agent_stride', '1'])
+    assert args.agent_stride == '1'
+    assert main.parse_args(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '100']).agent_stride == 'conv'
+    with pytest.raises(SystemExit):
+        main.parse_args(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '100', '--agent_stride', '2'])
+    assert '--agent_stride' in capsys.readouterr().err
