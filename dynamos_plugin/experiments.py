@@ -678,6 +678,9 @@ def report(results_dir: Path) -> List[Path]:
              "of ours and the paper's) are marked `> 2 std`; a single seed has no spread of its own and is not "
              'marked. Cells marked † include runs made with extra Mammoth arguments '
              '(`--extra-args`, e.g. a debug run): see their records.\n')
+    if (results_dir / 'diagnostics' / 'README.md').exists():
+        notes += ('\nWhy cells differ from the paper, and where the spread between seeds comes from: '
+                  '[diagnostics/README.md](diagnostics/README.md).\n')
     written = []
     for table, (fname, title, methods) in REPORT_TABLES.items():
         text = f'# {title}\n\n{header}\n{table_markdown(table, all_cells, methods)}\n{notes}'

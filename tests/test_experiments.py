@@ -427,6 +427,11 @@ def test_report_from_records(tmp_path):
     assert '| dynamos | 200 | 80.00 ± 1.58 (n=5) | 79.64 ± 2.85 | +0.36 | 2.0 min |' in table1
     assert '| sgd | - | 18.00 ± 0.00 (n=1) | 18.71 ± 0.69 | -0.71 | 1.0 min |' in table1
     assert '| msa | 100 | not run | 61.19 ± 3.07 | - | - |' in table1
+    assert 'diagnostics/README.md' not in table1  # no diagnostics page in this results folder: no link
+    (results / 'diagnostics').mkdir()
+    (results / 'diagnostics' / 'README.md').write_text('# Diagnostics\n')
+    ex.report(results)
+    assert '[diagnostics/README.md](diagnostics/README.md)' in (results / 'table1.md').read_text()
     svhn = (results / 'table_svhn.md').read_text()
     assert svhn.count('| not run |') == 13 and 'took 1000 s' in svhn and 'about 158.0 days' in svhn
     comparison = (results / 'comparison.md').read_text()
