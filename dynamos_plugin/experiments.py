@@ -147,6 +147,11 @@ MAMMOTH_BEST: Dict[Tuple[str, str], Dict[int, Dict[str, float]]] = {
 }
 
 # the grids: dataset, buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
+# the number of tasks of each dataset: a record needs the accuracy line after the last one
+DATASET_TASKS = {'seq-mnist': 5, 'mnist-360': 1, 'seq-svhn32': 5}
+# what Mammoth logs when a signal stops its training early (it then exits 0)
+STOPPED_LINE = 'Training stopped by signal handler'
+
 TABLES = {
     '2': {'dataset': 'seq-mnist', 'buffers': (500, 1000, 2000),
           'seeds': {'dynamos': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
@@ -444,13 +449,20 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
                 with _ACTIVE_LOCK:
                     _ACTIVE.discard(proc)
     wall = time.time() - start
-    parsed = parse_log((run_dir / 'log.txt').read_text(errors='replace'))
+    text = (run_dir / 'log.txt').read_text(errors='replace')
+    parsed = parse_log(text)
     record = dict(base, args=args, extra_args=list(settings.extra_args), command=cmd, returncode=returncode,
                   wall_s=round(wall, 1), started=datetime.datetime.fromtimestamp(start).isoformat(timespec='seconds'),
                   commit=repo['commit'], dirty=repo['dirty'], mammoth_commit=mammoth['commit'],
                   mammoth_dirty=mammoth['dirty'], mammoth_diff_sha1=mammoth['diff_sha1'],
                   hardware=hardware(), threads=settings.threads)
-    if returncode == 0 and parsed is not None:
+    expected_tasks = DATASET_TASKS.get(run.dataset)
+    if reason is None and STOPPED_LINE in text:
+        # Mammoth stops gracefully on SIGTERM/SIGINT, with exit code 0 and the accuracy of the tasks done so far
+        reason = 'stopped by a signal before the end (Mammoth exited 0 after a partial run)'
+    elif reason is None and parsed is not None and expected_tasks and parsed['n_tasks'] != expected_tasks:
+        reason = f'the last accuracy line covers {parsed["n_tasks"]} of the {expected_tasks} tasks of {run.dataset}'
+    if returncode == 0 and parsed is not None and reason is None:
         record.update(parsed, status='ok')
         write_json(settings.record_path(run), record)
         return record

@@ -65,6 +65,11 @@ FAKE = textwrap.dedent("""\
     if '--sleep' in args:
         import time
         time.sleep(60)
+    if '--partial' in args:  # what Mammoth does when a signal stops it after task 2 of 5
+        print('Accuracy for 2 task(s): \\t [Class-IL]: 99.5 % \\t [Task-IL]: 99.8 %', file=sys.stderr)
+        if seed == 1:
+            print('[INFO] 25-Nov-26 03:03:23 - Training stopped by signal handler.', file=sys.stderr)
+        sys.exit(0)
     print(f'Accuracy for 5 task(s): \\t [Class-IL]: {90 + seed}.0 % \\t [Task-IL]: 99.0 %', file=sys.stderr)
     print(f'\\tRaw accuracy values: Class-IL [{90 + seed}.0, 80.0] | Task-IL [99.0, 98.0]', file=sys.stderr)
     """)
@@ -281,6 +286,15 @@ def test_records_name_the_commit_at_launch(tmp_path, fake, monkeypatch):
     assert runner(tmp_path, fake, '--seed', '0') == 0
     rec = json.loads((tmp_path / 'results' / 'records' / 'seq-mnist__dynamos__buf500__seed0.json').read_text())
     assert calls(tmp_path) == [0] and (rec['commit'], rec['mammoth_commit']) == ('before', 'before')
+
+
+def test_a_partial_run_is_not_recorded(tmp_path, fake, capsys):
+    # Mammoth exits 0 when a signal stops it, after logging the accuracy of the tasks done so far
+    assert runner(tmp_path, fake, '--seed', '0', '--seed', '1', '--extra-args=--partial') == 1
+    assert record_names(tmp_path) == []
+    run_dir = tmp_path / 'runs' / 'table2' / 'seq-mnist' / 'dynamos' / 'buf500'
+    assert 'covers 2 of the 5 tasks' in json.loads((run_dir / 'seed0' / 'failed.json').read_text())['reason']
+    assert 'stopped by a signal' in json.loads((run_dir / 'seed1' / 'failed.json').read_text())['reason']
 
 
 def test_a_failed_run_does_not_stop_the_others(tmp_path, fake, capsys):
