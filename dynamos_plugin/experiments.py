@@ -146,18 +146,17 @@ MAMMOTH_BEST: Dict[Tuple[str, str], Dict[int, Dict[str, float]]] = {
                               5120: {'lr': 0.03, 'alpha': 0.1, 'beta': 1.0}},
 }
 
-# the grids: dataset, buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
-# the number of tasks of each dataset: a record needs the accuracy line after the last one
-DATASET_TASKS = {'seq-mnist': 5, 'mnist-360': 1, 'seq-svhn32': 5}
 # what Mammoth logs when a signal stops its training early (it then exits 0)
 STOPPED_LINE = 'Training stopped by signal handler'
 
+# the grids: dataset, its number of tasks (a record needs the accuracy line after the last one),
+# buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
 TABLES = {
-    '2': {'dataset': 'seq-mnist', 'buffers': (500, 1000, 2000),
+    '2': {'dataset': 'seq-mnist', 'tasks': 5, 'buffers': (500, 1000, 2000),
           'seeds': {'dynamos': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
-    '1': {'dataset': 'mnist-360', 'buffers': (100, 200, 500),
+    '1': {'dataset': 'mnist-360', 'tasks': 1, 'buffers': (100, 200, 500),
           'seeds': {'dynamos': 5, 'msa': 5, 'sgd': 5, 'er': 3, 'der': 3, 'derpp': 3}},
-    'svhn': {'dataset': 'seq-svhn32', 'buffers': (500, 1000, 2000),
+    'svhn': {'dataset': 'seq-svhn32', 'tasks': 5, 'buffers': (500, 1000, 2000),
              'seeds': {'dynamos': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
 }
 DEFAULT_TABLES = ('2', '1')  # Seq-SVHN does not fit on a CPU: only when asked for
@@ -456,11 +455,11 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
                   commit=repo['commit'], dirty=repo['dirty'], mammoth_commit=mammoth['commit'],
                   mammoth_dirty=mammoth['dirty'], mammoth_diff_sha1=mammoth['diff_sha1'],
                   hardware=hardware(), threads=settings.threads)
-    expected_tasks = DATASET_TASKS.get(run.dataset)
+    expected_tasks = TABLES[run.table]['tasks']
     if reason is None and STOPPED_LINE in text:
         # Mammoth stops gracefully on SIGTERM/SIGINT, with exit code 0 and the accuracy of the tasks done so far
         reason = 'stopped by a signal before the end (Mammoth exited 0 after a partial run)'
-    elif reason is None and parsed is not None and expected_tasks and parsed['n_tasks'] != expected_tasks:
+    elif reason is None and parsed is not None and parsed['n_tasks'] != expected_tasks:
         reason = f'the last accuracy line covers {parsed["n_tasks"]} of the {expected_tasks} tasks of {run.dataset}'
     if returncode == 0 and parsed is not None and reason is None:
         record.update(parsed, status='ok')
