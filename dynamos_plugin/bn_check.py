@@ -13,10 +13,12 @@ checkpoint's network on the test set with the same weights and different statist
 1. ``stored``: the running statistics saved in the checkpoint (what Mammoth reported);
 2. ``recalibrated_buffer`` (methods with a buffer): statistics recomputed with the final weights over
    the checkpoint's own replay buffer (every written slot, cumulative average, no gradient);
-3. ``recalibrated_training_batches`` (Seq-MNIST): recomputed over batches built as the last task's
-   training batches were (``--batch_size`` images of the last task's training split, then as many
-   buffer examples when there is a buffer), 2000 of each; if this restores the accuracy, the stored
-   statistics were not wrong for the data but stale for the weights.
+3. ``recalibrated_training_batches``: recomputed over batches built as the last training batches were:
+   on Seq-MNIST ``--batch_size`` images of the last task's training split, on MNIST-360 the last
+   stream batches of Mammoth's own training stream (the final class pair at its final rotations),
+   each followed by as many buffer examples when there is a buffer; 2000 stream images. If this
+   restores the accuracy, the stored statistics were not wrong for the data but stale for the
+   weights.
 
 It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuracies; MNIST-360: one
 task, so the plain accuracy, on Mammoth's own rotating test stream) and the per-class accuracy, and
@@ -128,9 +130,8 @@ def task_train_images(base_path: str, task: int) -> torch.Tensor:
     return train.data[train.targets // 2 == task].float().div(255).unsqueeze(1)
 
 
-def mnist360_test_stream(args: dict, base_path: str):
-    """MNIST-360's test stream exactly as Mammoth evaluates it (its own loader, the run's seed and batch size),
-    gathered into tensors: images, labels, and a task index of 0 (general continual learning: one task)."""
+def _mnist360(args: dict, base_path: str, is_train: bool):
+    """Mammoth's own MNIST-360 stream (training or test) for a run's arguments, reading MNIST from ``base_path``."""
     import os
     from argparse import Namespace
     from dynamos_plugin.analysis import _import_mammoth
@@ -142,10 +143,45 @@ def mnist360_test_stream(args: dict, base_path: str):
     finally:
         os.chdir(cwd)  # importing Mammoth's packages may chdir into mammoth/
     mammoth_base_path(str(Path(base_path).resolve()) + os.sep)
-    run_args = Namespace(**dict(args, num_workers=0, validation=None))
-    batches = list(MNIST360(run_args, is_train=False))
+    return MNIST360(Namespace(**dict(args, num_workers=0, validation=None)), is_train=is_train)
+
+
+def mnist360_test_stream(args: dict, base_path: str):
+    """MNIST-360's test stream exactly as Mammoth evaluates it (its own loader, the run's seed and batch size),
+    gathered into tensors: images, labels, and a task index of 0 (general continual learning: one task)."""
+    batches = list(_mnist360(args, base_path, is_train=False))
     labels = torch.cat([y for _, y in batches]).numpy()
     return torch.cat([x for x, _ in batches]), labels, np.zeros_like(labels)
+
+
+def mnist360_stream_end(args: dict, base_path: str, n: int = 2000) -> torch.Tensor:
+    """The last batches of MNIST-360's training stream that hold ``n`` images (or just over: whole batches), from
+    Mammoth's own loader with the run's arguments, in the order the stream gives them: the final class pair at
+    its final rotations. Rotations advance per image drawn and each class loader draws with its own generator
+    seeded by ``--seed`` (Mammoth's ``create_seeded_dataloader``), so these are the images the run's last
+    steps trained on."""
+    from collections import deque
+    last, count = deque(), 0
+    for x, _, _ in _mnist360(args, base_path, is_train=True):
+        last.append(x)
+        count += len(x)
+        while count - len(last[0]) >= n:
+            count -= len(last.popleft())
+    return torch.cat(list(last))
+
+
+def stream_batches_with_buffer(stream: torch.Tensor, buffer: Optional[torch.Tensor], batch_size: int,
+                               seed: int = 0) -> torch.Tensor:
+    """``stream`` in order, each ``batch_size`` images followed by ``batch_size`` buffer examples drawn at random
+    (with ``seed``), as a rehearsal method's training batches are laid out (``buffer`` None: the stream alone)."""
+    if buffer is None:
+        return stream
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(0, len(stream), batch_size):
+        chunk = stream[i:i + batch_size]
+        out += [chunk, buffer[torch.randint(len(buffer), (len(chunk),), generator=g)]]
+    return torch.cat(out)
 
 
 def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict[str, object]:
@@ -163,14 +199,16 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     if dataset == 'mnist-360':
         if tasks not in (None, 1):
             raise ValueError('MNIST-360 is one task (general continual learning): --tasks does not apply')
-        if examples is None:
-            raise ValueError('an MNIST-360 checkpoint needs a replay buffer to recompute the statistics on')
         images, labels, task_of = mnist360_test_stream(args, base_path)
+        stream_end = stream_batches_with_buffer(mnist360_stream_end(args, base_path), examples, batch_size)
 
         def evaluate360(network):
             return accuracies(network, images, labels, task_of, net.classifier.out_features)
-        return dict(info, tasks=1, stored=evaluate360(net),
-                    recalibrated_buffer=evaluate360(recalibrate_bn(net, examples, replay)))
+        result = dict(info, tasks=1, stored=evaluate360(net))
+        if examples is not None:
+            result['recalibrated_buffer'] = evaluate360(recalibrate_bn(net, examples, replay))
+        result['recalibrated_training_batches'] = evaluate360(recalibrate_bn(net, stream_end, replay))
+        return result
     images, labels, task_of = load_test_set(dataset, base_path)
     n_tasks = int(task_of.max()) + 1
     tasks = n_tasks if tasks is None else tasks

@@ -125,10 +125,42 @@ def test_command_on_an_mnist360_checkpoint(checkpoint, mnist_dir, tmp_path, caps
     assert np.bincount(labels, minlength=9).tolist() == np.bincount(all_labels[all_labels < 9], minlength=9).tolist()
     assert result['tasks'] == 1 and len(result['stored']['per_task']) == 1
     assert result['stored']['class_il'] == result['stored']['per_task'][0] == result['stored']['task_il']
-    assert 'recalibrated_training_batches' not in result
+    for key in ('recalibrated_buffer', 'recalibrated_training_batches'):
+        assert len(result[key]['per_class']) == 9 and 0 <= result[key]['class_il'] <= 100
     assert 'accuracy' in capsys.readouterr().out
     assert bn_check.main(['--checkpoint', str(tmp_path / 'm360.pt'), '--base_path', str(mnist_dir),
                           '--tasks', '2']) == 1
+    # SGD saves no buffer: recalibrated on the end of the stream alone
+    del saved['buffer']
+    torch.save(saved, tmp_path / 'm360_sgd.pt')
+    assert bn_check.main(['--checkpoint', str(tmp_path / 'm360_sgd.pt'), '--base_path', str(mnist_dir),
+                          '--out', str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result['buffer_examples_used'] == 0 and 'recalibrated_buffer' not in result
+    assert len(result['recalibrated_training_batches']['per_class']) == 9
+
+
+def test_mnist360_stream_end_is_the_last_class_pair_at_its_last_rotations(checkpoint, mnist_dir):
+    """The stream visits the pairs (0, 1), (1, 2), ..., (8, 0) three times; it ends on 8 and 0."""
+    args = dict(torch.load(checkpoint, map_location='cpu', weights_only=False)['args'], dataset='mnist-360',
+                batch_size=16)
+    stream = list(bn_check._mnist360(args, str(mnist_dir), is_train=True))
+    labels = torch.cat([y for _, y, _ in stream])
+    end = bn_check.mnist360_stream_end(args, str(mnist_dir), n=40)
+    sizes = [len(x) for x, _, _ in stream]
+    k = next(k for k in range(1, len(sizes) + 1) if sum(sizes[-k:]) >= 40)  # the fewest last batches with 40
+    assert len(end) == sum(sizes[-k:]) and 40 <= len(end) < 40 + sizes[-k]
+    assert set(stream[0][1].tolist()) <= {0, 1} and set(stream[-1][1].tolist()) <= {8, 0}
+    assert set(labels.tolist()) == set(range(9))
+    # the stream is seeded by the run's seed: replaying it gives the very same last images
+    assert torch.equal(end, torch.cat([x for x, _, _ in stream[-k:]]))
+
+
+def test_stream_batches_with_buffer_keep_the_stream_order():
+    stream, buffer = torch.arange(5.0).view(5, 1), torch.full((4, 1), -1.0)
+    mixed = bn_check.stream_batches_with_buffer(stream, buffer, batch_size=2)
+    assert mixed.flatten().tolist() == [0, 1, -1, -1, 2, 3, -1, -1, 4, -1]
+    assert bn_check.stream_batches_with_buffer(stream, None, batch_size=2) is stream
 
 
 def test_command_on_a_checkpoint_without_a_buffer(checkpoint, mnist_dir, tmp_path):
