@@ -15,7 +15,8 @@ checkpoint's network on the test set with the same weights and different statist
    the checkpoint's own replay buffer (every written slot, cumulative average, no gradient);
 3. ``recalibrated_training_batches``: recomputed over batches built as the last training batches were:
    on Seq-MNIST ``--batch_size`` images of the last task's training split, on MNIST-360 the last
-   stream batches of Mammoth's own training stream (the final class pair at its final rotations),
+   batches of Mammoth's own training stream (almost all of them the final class pair, 8 and 0, at
+   its final rotations),
    each followed by as many buffer examples when there is a buffer; 2000 stream images. If this
    restores the accuracy, the stored statistics were not wrong for the data but stale for the
    weights.
@@ -155,11 +156,12 @@ def mnist360_test_stream(args: dict, base_path: str):
 
 
 def mnist360_stream_end(args: dict, base_path: str, n: int = 2000) -> torch.Tensor:
-    """The last batches of MNIST-360's training stream that hold ``n`` images (or just over: whole batches), from
-    Mammoth's own loader with the run's arguments, in the order the stream gives them: the final class pair at
-    its final rotations. Rotations advance per image drawn and each class loader draws with its own generator
-    seeded by ``--seed`` (Mammoth's ``create_seeded_dataloader``), so these are the images the run's last
-    steps trained on."""
+    """The last batches of MNIST-360's training stream that hold ``n`` images (or just over: whole batches),
+    from Mammoth's own loader with the run's arguments, in the order the stream gives them. With real MNIST
+    and ``n=2000`` that is the stream's last pair, 8 and 0 (1981 images with seed 0), at its final
+    rotations, after the last images of the pair before it (20 sevens). Rotations advance per image drawn
+    and each class loader draws with its own generator seeded by ``--seed`` (Mammoth's
+    ``create_seeded_dataloader``), so these are the images the run's last steps trained on."""
     from collections import deque
     last, count = deque(), 0
     for x, _, _ in _mnist360(args, base_path, is_train=True):
