@@ -36,8 +36,8 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 
 #: the training arguments copied from the checkpoint into ``summary.json``
-CHECKPOINT_ARGS = ('model', 'dataset', 'buffer_size', 'seed', 'nf', 'temperature', 'hidden_dim_ratio', 'agent_stride', 'keep_ratio',
-                   'infer_mode', 'inf_thresh', 'n_epochs', 'batch_size', 'lr')
+CHECKPOINT_ARGS = ('model', 'dataset', 'buffer_size', 'seed', 'nf', 'temperature', 'hidden_dim_ratio', 'agent_stride',
+                   'keep_ratio', 'infer_mode', 'inf_thresh', 'n_epochs', 'batch_size', 'lr')
 
 FILE_DESCRIPTIONS = {
     'activation_rates_class.png': 'Fig. 3a: activation rate of the last 40 filters of the last gated layer, per class',
