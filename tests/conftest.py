@@ -78,3 +78,13 @@ def checkpoint(mnist_dir, tmp_path_factory):
     saved = list((tmp / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, buffer, time to the name
     assert len(saved) == 1, list((tmp / 'ckpt').iterdir())
     return saved[0]
+
+
+def build_model(cmd):
+    """Parses a Mammoth command line and builds model and dataset in-process, as `mammoth/main.py` does
+    (needs the `mammoth_imported` fixture); returns ``(model, dataset, args)``."""
+    import main
+    args = main.parse_args([str(c) for c in cmd])
+    model, dataset, args = main.initialize(args)
+    model.net.to(model.device)
+    return model, dataset, args

@@ -5,18 +5,9 @@ import re
 import pytest
 import torch
 
-from conftest import parse_accuracy, run_mammoth
+from conftest import build_model, parse_accuracy, run_mammoth
 
 BASE = ['--model', 'dynamos', '--dataset', 'seq-mnist']
-
-
-def build(cmd, mammoth_imported):
-    """Parses a command line and builds model and dataset as `mammoth/main.py` does."""
-    import main
-    args = main.parse_args(cmd)
-    model, dataset, args = main.initialize(args)
-    model.net.to(model.device)
-    return model, dataset, args
 
 
 def test_user_command_gets_table5(mammoth_imported):
@@ -65,43 +56,11 @@ def test_invalid_hyperparameters_fail_at_parse_time(mammoth_imported, capsys, fl
 
 def test_backbone_without_agents_is_refused(mammoth_imported, mnist_dir):
     with pytest.raises(ValueError, match='needs a backbone with agents'):
-        build(BASE + ['--buffer_size', '50', '--backbone', 'ungated-resnet', '--base_path', str(mnist_dir)],
-              mammoth_imported)
-
-
-def agent_params(model):
-    return [p.detach().clone() for a in model.net.agents for p in a.parameters()]
-
-
-def test_warmup_only_in_the_first_steps_of_task_one(mammoth_imported, mnist_dir):
-    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '3', '--seed', '0',
-                                         '--base_path', str(mnist_dir)], mammoth_imported)
-    assert model.warmup_unit == 'iterations'
-    train_loader, _ = dataset.get_data_loaders()
-    model.meta_begin_task(dataset)
-    model.net.train()
-    batches = iter(train_loader)
-    before = agent_params(model)
-    for step in range(3):
-        x, y, x0 = next(batches)[:3]
-        assert model.in_warmup(0)
-        model.meta_observe(x, y, x0, epoch=0)
-        assert all(torch.equal(a, b) for a, b in zip(before, agent_params(model)))  # agents frozen
-        assert model.buffer.num_seen_examples == 0 and model.buffer.is_empty()  # no buffer
-    assert not model.in_warmup(0)
-    x, y, x0 = next(batches)[:3]
-    model.meta_observe(x, y, x0, epoch=0)
-    assert model.buffer.num_seen_examples == len(y)
-    assert any(not torch.equal(a, b) for a, b in zip(before, agent_params(model)))  # agents train
-    model.meta_end_task(dataset)
-    dataset.get_data_loaders()
-    model.meta_begin_task(dataset)
-    assert model.task_iteration == 0 and not model.in_warmup(0)  # never again after task 1
+        build_model(BASE + ['--buffer_size', '50', '--backbone', 'ungated-resnet', '--base_path', str(mnist_dir)])
 
 
 def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir):
-    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '0', '--base_path', str(mnist_dir)],
-                                 mammoth_imported)
+    model, dataset, args = build_model(BASE + ['--buffer_size', '50', '--warmup', '0', '--base_path', str(mnist_dir)])
     dataset.get_data_loaders()
     model.meta_begin_task(dataset)
     x = torch.full((4, 1, 28, 28), float('nan'))
@@ -124,8 +83,8 @@ def test_agent_statistics_by_hand(mammoth_imported):
 
 
 def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
-    model, dataset, args = build(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3', '--seed', '0',
-                                         '--base_path', str(mnist_dir)], mammoth_imported)
+    model, dataset, args = build_model(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3',
+                                               '--seed', '0', '--base_path', str(mnist_dir)])
     train_loader, _ = dataset.get_data_loaders()
     model.meta_begin_task(dataset)
     model.net.train()

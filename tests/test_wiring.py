@@ -1,0 +1,343 @@
+"""How `observe` and the gated block wire the paper's pieces together, against hand-computed values.
+
+The pure losses are pinned in test_losses.py; these tests pin what a one-line slip in the wiring
+would change: the weights of Eq. 7 (and Eq. 8), which samples the reward's lambda and the prototype
+loss see, where the agents read and mask in a block, that the warm-up never calls an agent, and
+what the buffer stores.
+"""
+
+import copy
+import math
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from conftest import build_model
+
+
+def constants(*values):
+    """A stand-in for a loss function that returns ``values`` in turn (as leaves, so `backward` works)
+    and records the arguments it was called with."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(args)
+        return torch.tensor(values[len(calls) - 1], requires_grad=True)
+    fake.calls = calls
+    return fake
+
+
+def fill_buffer(model, n=20, n_attention=None):
+    """Writes ``n`` samples, all correct, into the model's buffer (logits and, if given, attention vectors)."""
+    x = torch.rand(n, 1, 28, 28)
+    attentions = None if n_attention is None else torch.randn(n, n_attention)
+    model.buffer.add_data(examples=x, labels=torch.arange(n) % 10, correct=torch.ones(n, dtype=torch.bool),
+                          logits=torch.randn(n, 10), attentions=attentions)
+
+
+def stream_batch(dataset):
+    train_loader, _ = dataset.get_data_loaders()
+    x, y, x0 = next(iter(train_loader))[:3]
+    return x, y, x0
+
+
+# ---- Eq. 7 and Eq. 8 as observe assembles them -------------------------------------------------
+
+def test_observe_assembles_eq7_with_every_weight_in_its_place(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as dynamos
+    gamma, beta, alpha, alpha_p, w_p = 0.3, 2.0, 0.7, 0.11, 0.013
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir,
+                                     '--reward_weight', gamma, '--beta', beta, '--alpha', alpha,
+                                     '--policy_alpha', alpha_p, '--prototype_loss', w_p])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    fill_buffer(model, n_attention=4 * 64)
+    # each term a distinct constant; the stream's call comes first, then the buffer's
+    ce, pol, proto = constants(1.0, 3.0), constants(5.0, 7.0), constants(11.0, 13.0)
+    cons = constants(17.0, 19.0)  # logits (Z), then attention vectors (V)
+    monkeypatch.setattr(model, 'loss', ce)
+    monkeypatch.setattr(dynamos, 'policy_loss', pol)
+    monkeypatch.setattr(dynamos, 'prototype_loss', proto)
+    monkeypatch.setattr(dynamos, 'consistency_loss', cons)
+
+    total = model.meta_observe(x, y, x0, epoch=0)
+
+    # L = CE(B) + gamma L_R(B) + beta [CE(M) + gamma L_R(M)] + alpha MSE(Z) + alpha_P MSE(V) + w_P [L_P(B) + L_P(M)]
+    expected = 1.0 + gamma * 5.0 + beta * (3.0 + gamma * 7.0) + alpha * 17.0 + alpha_p * 19.0 + w_p * (11.0 + 13.0)
+    assert total == pytest.approx(expected, rel=1e-6)
+    assert (len(ce.calls), len(pol.calls), len(proto.calls), len(cons.calls)) == (2, 2, 2, 2)
+    # the consistency terms compare the buffer batch's current logits / attention with the stored ones
+    (z_now, z_stored), (v_now, v_stored) = cons.calls
+    assert z_now.shape == z_stored.shape == (10, 10) and v_now.shape == v_stored.shape == (10, 256)
+    stored = {tuple(row.tolist()) for row in model.buffer.logits}
+    assert all(tuple(row.tolist()) in stored for row in z_stored)
+    # the per-task statistics keep each term under its own name
+    model.meta_end_task(dataset)
+    (stats,) = model.task_stats
+    assert [stats[k] for k in ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype',
+                               'consistency_z', 'consistency_v')] == [1.0, 5.0, 11.0, 3.0, 7.0, 13.0, 17.0, 19.0]
+    assert stats['total'] == pytest.approx(expected, rel=1e-6)
+
+
+def test_observe_without_a_buffer_is_the_stream_terms_alone(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as dynamos
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir,
+                                     '--reward_weight', 0.3, '--prototype_loss', 0.013])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    monkeypatch.setattr(model, 'loss', constants(1.0))
+    monkeypatch.setattr(dynamos, 'policy_loss', constants(5.0))
+    monkeypatch.setattr(dynamos, 'prototype_loss', constants(11.0))
+    monkeypatch.setattr(dynamos, 'consistency_loss', constants())  # never called
+    assert model.meta_observe(x, y, x0, epoch=0) == pytest.approx(1.0 + 0.3 * 5.0 + 0.013 * 11.0, rel=1e-6)
+
+
+def test_msa_observe_assembles_eq8(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.msa as msa
+    model, dataset, _ = build_model(['--model', 'msa', '--dataset', 'seq-mnist', '--buffer_size', '50', '--seed', '0',
+                                     '--base_path', mnist_dir, '--alpha', 0.7, '--beta', 2.0])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    fill_buffer(model)
+    ce, cons = constants(1.0, 3.0), constants(17.0)
+    monkeypatch.setattr(model, 'loss', ce)
+    monkeypatch.setattr(msa, 'consistency_loss', cons)
+    # L_base = CE(B) + beta CE(M) + alpha MSE(Z_M, Z_stored)
+    assert model.meta_observe(x, y, x0, epoch=0) == pytest.approx(1.0 + 2.0 * 3.0 + 0.7 * 17.0, rel=1e-6)
+    (z_now, z_stored), = cons.calls
+    stored = {tuple(row.tolist()) for row in model.buffer.logits}
+    assert z_now.shape == (10, 10) and all(tuple(row.tolist()) in stored for row in z_stored)
+
+
+# ---- the per-batch terms: lambda on the wrong samples, the prototype loss on the right ones -----
+
+def test_agent_terms_by_hand(mammoth_imported):
+    from dynamos_plugin.agent import AgentOutput
+    from dynamos_plugin.dynamos import Dynamos
+    kr, lam = 0.5, 10.0
+    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam), loss=F.cross_entropy)
+    labels = torch.tensor([0, 0, 1, 1])
+    logits = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0], [4.0, 0.0]])  # the last one is wrong
+    # two agents of two channels; attention vectors chosen so that the distances are easy to add up
+    a1 = torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])  # keeps 1, 1/2, 0, 1
+    a2 = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # keeps 1/2, 0, 1, 1/2
+    z1 = torch.tensor([[0.0, 1.0], [-1.0, 2.0], [0.5, 0.0], [3.0, -3.0]])  # probability-layer logits
+    z2 = torch.tensor([[1.0, -1.0], [0.0, 0.0], [2.0, 1.0], [-2.0, 0.5]])
+    v = torch.tensor([[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 2.0, 0.0], [10.0, 10.0, 10.0, 10.0]])
+    decisions = [AgentOutput(v[:, :2], z1, a1), AgentOutput(v[:, 2:], z2, a2)]
+
+    ce, policy, prototype, attention, correct = Dynamos.agent_terms(model, logits, labels, decisions)
+
+    assert correct.tolist() == [True, True, True, False]
+    assert torch.equal(attention, v)
+    log_softmax = [[x - math.log(sum(math.exp(u) for u in row)) for x in row] for row in logits.tolist()]
+    assert ce.item() == pytest.approx(-sum(log_softmax[i][y] for i, y in enumerate(labels.tolist())) / 4)
+    # Eq. 3: -(kr - m)^2 for the right samples, -lambda (kr - m)^2 for the wrong one (the last)
+    means = [[1.0, 0.5], [0.5, 0.0], [0.0, 1.0], [1.0, 0.5]]
+    scale = [1.0, 1.0, 1.0, lam]
+    rewards = [[-scale[i] * (kr - m) ** 2 for m in row] for i, row in enumerate(means)]
+    assert rewards[3] == [-2.5, 0.0]
+
+    def log_pi(z, a):  # Eq. 1: sum_i log(p_i^a_i (1 - p_i)^(1 - a_i)), p = sigmoid(z)
+        p = [1 / (1 + math.exp(-u)) for u in z]
+        return sum(math.log(q if act else 1 - q) for q, act in zip(p, a))
+    log_probs = [[log_pi(z1[i].tolist(), a1[i].tolist()), log_pi(z2[i].tolist(), a2[i].tolist())] for i in range(4)]
+    # Eq. 4: the mean over samples and agents of -R log pi
+    expected_policy = -sum(rewards[i][l] * log_probs[i][l] for i in range(4) for l in range(2)) / 8
+    assert policy.item() == pytest.approx(expected_policy, rel=1e-5)
+    # Eq. 5 over the correct samples 0, 1, 2 only: same class (0, 1): d = 4/4 = 1;
+    # different classes (0, 2): 8/4 = 2, (1, 2): 12/4 = 3; sample 3 (wrong, far away) is left out
+    assert prototype.item() == pytest.approx((1 + 1) / (1 + 2 + 3))
+
+
+# ---- the gated block ------------------------------------------------------------------------
+
+class FixedAgent(nn.Module):
+    """An agent that records its input and returns fixed actions."""
+
+    def __init__(self, actions):
+        super().__init__()
+        self.actions, self.inputs = actions, []
+
+    def forward(self, x, sample, threshold=0.5):
+        from dynamos_plugin.agent import AgentOutput
+        self.inputs.append(x.detach().clone())
+        return AgentOutput(torch.zeros_like(self.actions), torch.zeros_like(self.actions), self.actions)
+
+
+def randomise_batchnorm(module, generator):
+    for bn in module.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            c = bn.num_features
+            bn.running_mean.copy_(torch.randn(c, generator=generator))
+            bn.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
+            bn.weight.data.copy_(torch.randn(c, generator=generator))
+            bn.bias.data.copy_(torch.rand(c, generator=generator) + 0.5)  # > 0: a channel masked too early shows
+
+
+@pytest.mark.parametrize('in_planes, planes, stride', [(4, 6, 2), (6, 6, 1)])
+def test_gated_block_by_hand(mammoth_imported, in_planes, planes, stride):
+    from dynamos_plugin.backbone import GatedBasicBlock
+    g = torch.Generator().manual_seed(0)
+    block = GatedBasicBlock(in_planes, planes, stride)
+    block.add_agents(temperature=0.15, hidden_dim_ratio=2)
+    randomise_batchnorm(block, g)
+    block.eval()
+    a1 = (torch.rand(3, planes, generator=g) < 0.5).float()
+    a2 = (torch.rand(3, planes, generator=g) < 0.5).float()
+    assert (a1 == 0).any() and (a2 == 0).any() and (a1 == 1).any()
+    block.agent1, block.agent2 = FixedAgent(a1), FixedAgent(a2)
+    x = torch.randn(3, in_planes, 8, 8, generator=g)
+
+    out, decisions = block(x, use_agents=True, sample=False)
+
+    with torch.no_grad():
+        h = F.relu(block.bn1(block.conv1(x)) * a1[:, :, None, None])
+        expected = F.relu((block.bn2(block.conv2(h)) + block.shortcut(x)) * a2[:, :, None, None])
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert [d.actions for d in decisions] == [a1, a2]
+    (seen1,), (seen2,) = block.agent1.inputs, block.agent2.inputs
+    assert torch.equal(seen1, x)  # agent 1 reads the block input
+    assert torch.allclose(seen2, h, atol=1e-6)  # agent 2 reads h, after the first mask and ReLU
+    # a dropped channel of the block output is zero everywhere
+    assert torch.all(out.amax(dim=(2, 3))[a2 == 0] == 0)
+    # without agents the block is the plain BasicBlock, and calls no agent
+    plain, none = block(x, use_agents=False)
+    with torch.no_grad():
+        h = F.relu(block.bn1(block.conv1(x)))
+        assert torch.allclose(plain, F.relu(block.bn2(block.conv2(h)) + block.shortcut(x)), atol=1e-6)
+    assert none == [] and len(block.agent1.inputs) == 1
+
+
+# ---- the warm-up: ungated, agents untouched, only at the start of task 1 --------------------------
+
+class AgentCalls:
+    """Counts the calls of every agent of a network (forward hooks)."""
+
+    def __init__(self, net):
+        self.count = 0
+        for agent in net.agents:
+            agent.register_forward_hook(self._hook)
+
+    def _hook(self, module, inputs, output):
+        self.count += 1
+
+
+def agent_bn_state(model):
+    return [t.clone() for a in model.net.agents for t in (a.bn.running_mean, a.bn.running_var, a.bn.num_batches_tracked)]
+
+
+def record_outputs(model):
+    """Wraps the network's forward so that every output of a training step is kept."""
+    outputs, forward = [], model.net.forward
+
+    def recording(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        outputs.append(out)
+        return out
+    model.net.forward = recording
+    return outputs
+
+
+def warmup_step_is_ungated(model, x, y, x0, epoch):
+    """One step that must be a warm-up step: no agent call, the agents' BatchNorm untouched, the output that
+    of the network without agents, no buffer write."""
+    calls, bn_before = AgentCalls(model.net), agent_bn_state(model)
+    before = copy.deepcopy(model.net)
+    outputs = record_outputs(model)
+    model.meta_observe(x, y, x0, epoch=epoch)
+    del model.net.forward
+    assert calls.count == 0
+    assert all(torch.equal(a, b) for a, b in zip(bn_before, agent_bn_state(model)))
+    (out,) = outputs
+    assert torch.allclose(out, before(x, use_agents=False), atol=1e-5)
+    assert model.buffer.num_seen_examples == 0
+
+
+def test_warmup_in_iterations_calls_no_agent_and_only_in_task_1(mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
+    assert model.warmup_unit == 'iterations'
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    batches = iter(train_loader)
+    for _ in range(2):
+        warmup_step_is_ungated(model, *next(batches)[:3], epoch=0)
+    calls = AgentCalls(model.net)
+    x, y, x0 = next(batches)[:3]
+    model.meta_observe(x, y, x0, epoch=0)  # the third step: the agents act, the buffer counts the batch
+    assert calls.count == 4 and model.buffer.num_seen_examples == len(y)
+    model.meta_end_task(dataset)
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    x, y, x0 = next(iter(train_loader))[:3]
+    replay = 0 if model.buffer.is_empty() else 4
+    model.meta_observe(x, y, x0, epoch=0)  # task 2 starts gated (the stream pass, then the replay pass)
+    assert calls.count == 8 + replay
+
+
+def test_warmup_in_epochs_calls_no_agent_and_only_in_task_1(mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--n_epochs', '3', '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
+    assert model.warmup_unit == 'epochs'
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    batches = iter(train_loader)
+    for epoch in (0, 0, 1):  # two steps of epoch 0 and one of epoch 1: all warm-up
+        warmup_step_is_ungated(model, *next(batches)[:3], epoch=epoch)
+    calls = AgentCalls(model.net)
+    x, y, x0 = next(batches)[:3]
+    model.meta_observe(x, y, x0, epoch=2)
+    assert calls.count == 4
+    model.meta_end_task(dataset)
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    x, y, x0 = next(iter(train_loader))[:3]
+    replay = 0 if model.buffer.is_empty() else 4
+    model.meta_observe(x, y, x0, epoch=0)  # epoch 0 of task 2 is not a warm-up epoch
+    assert calls.count == 8 + replay
+
+
+# ---- what one observe writes into the buffer ------------------------------------------------------
+
+def test_observe_writes_raw_inputs_labels_and_that_pass_logits_and_attention_of_correct_samples(
+        mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir])
+    x_raw, _, _ = stream_batch(dataset)
+    x_raw = x_raw[:8]
+    x_aug = x_raw.flip(-1) + 0.1  # a non-identity augmentation: what the network sees differs from the raw input
+    model.meta_begin_task(dataset)
+    model.net.train()
+    # a dry run with the same random state gives the predictions; label half of the samples right, half wrong
+    torch.manual_seed(7)
+    dry, _ = copy.deepcopy(model.net)(x_aug, returnt='agents')
+    predicted = dry.argmax(dim=1)
+    wrong = torch.arange(8) % 2 == 1
+    labels = torch.where(wrong, (predicted + 1) % 10, predicted)
+    outputs = record_outputs(model)
+    torch.manual_seed(7)
+    model.meta_observe(x_aug, labels, x_raw, epoch=0)
+    (logits, decisions), = outputs
+    assert torch.equal(logits.argmax(dim=1) == labels, ~wrong)  # the dry run predicted this very pass
+
+    buf = model.buffer
+    assert buf.num_seen_examples == 8
+    # the buffer is not full: sample i drew slot i; only the correct ones (even i) were written
+    assert buf.written_slots().tolist() == [0, 2, 4, 6]
+    assert buf.labels[:8].tolist() == [labels[0], -1, labels[2], -1, labels[4], -1, labels[6], -1]
+    assert torch.equal(buf.examples[[0, 2, 4, 6]], x_raw[[0, 2, 4, 6]])  # the raw inputs, not the augmented ones
+    assert torch.equal(buf.logits[[0, 2, 4, 6]], logits.detach()[[0, 2, 4, 6]])
+    attention = torch.cat([d.attention for d in decisions], dim=1).detach()
+    assert torch.equal(buf.attentions[[0, 2, 4, 6]], attention[[0, 2, 4, 6]])
+    assert not buf.logits.requires_grad and not buf.attentions.requires_grad
