@@ -23,40 +23,12 @@ task; ``--no-plot`` writes only the JSON and the table.
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Dict, List
 
-from dynamos_plugin.experiments import parse_log
-
-LINE_RE = re.compile(
-    r'Dynamos task (?P<task>\d+)(?:, steps up to (?P<last_step>\d+))?: '
-    r'mean keep ratio per agent \[(?P<keep>[-\d.e ]+)\] over (?P<steps>\d+) steps; '
-    r'thresholded \[(?P<keep_thresholded>[-\d.e ]+)\]; undecided p \[(?P<undecided>[-\d.e ]+)\]; '
-    r'train accuracy (?P<train_accuracy>[-\d.e]+|nan); mean losses: (?P<losses>[^;]*); buffer (?P<buffer>\d+)/\d+')
-
-
-def parse_trace(text: str) -> Dict[str, list]:
-    """The statistics lines of a ``dynamos`` log: ``{'windows': [...], 'tasks': [...]}``.
-
-    Each entry has ``task``, ``steps``, ``keep``, ``keep_thresholded``, ``undecided`` (lists, one
-    value per agent), ``train_accuracy``, ``losses`` (dict), ``buffer``; windows also have
-    ``last_step`` (the task's step, from 1, that ends the window).
-    """
-    out = {'windows': [], 'tasks': []}
-    for match in LINE_RE.finditer(text):
-        entry = {'task': int(match['task']), 'steps': int(match['steps']),
-                 **{k: list(map(float, match[k].split())) for k in ('keep', 'keep_thresholded', 'undecided')},
-                 'train_accuracy': float(match['train_accuracy']),
-                 'losses': {k: float(v) for k, v in (term.split('=') for term in match['losses'].split())},
-                 'buffer': int(match['buffer'])}
-        if match['last_step'] is not None:
-            out['windows'].append(dict(entry, last_step=int(match['last_step'])))
-        else:
-            out['tasks'].append(entry)
-    return out
-
+from dynamos_plugin.mammoth_glue import parse_log
+from dynamos_plugin.stats import parse_trace
 
 def load(path: Path) -> dict:
     """One log's trace (:func:`parse_trace`), with its path and final accuracy (None if the run did not finish)."""

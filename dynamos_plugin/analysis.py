@@ -33,7 +33,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
+from dynamos_plugin.mammoth_glue import REPO, load_checkpoint
 
 #: the training arguments copied from the checkpoint into ``summary.json``
 CHECKPOINT_ARGS = ('model', 'dataset', 'buffer_size', 'seed', 'nf', 'temperature', 'hidden_dim_ratio', 'agent_stride',
@@ -202,44 +202,6 @@ def cluster_scores(embedding: np.ndarray, attention: np.ndarray, labels: np.ndar
 # ---------------------------------------------------------------------------------------------
 # Model and data
 # ---------------------------------------------------------------------------------------------
-
-
-def _import_mammoth() -> None:
-    """Puts Mammoth on sys.path by the top-level names its code uses (importing `models` chdirs there)."""
-    mammoth = str(REPO / 'mammoth')
-    if mammoth not in sys.path:
-        sys.path.insert(0, mammoth)
-
-
-def load_checkpoint(path: Path, require_agents: bool = True):
-    """Rebuilds the backbone of a Mammoth checkpoint (``safe`` or ``old_pickle`` format); returns (net, args).
-
-    With ``require_agents`` (the Section 6 analysis) a network without agents is refused; without it,
-    the un-gated twin (``ungated-resnet``, what the baselines train) is rebuilt too.
-    """
-    _import_mammoth()
-    cwd = os.getcwd()
-    from dynamos_plugin.backbone import GatedResNet
-    os.chdir(cwd)
-    try:
-        saved = torch.load(path, map_location='cpu', weights_only=False)
-    except Exception as e:
-        raise ValueError(f'Cannot read the checkpoint {path}: {type(e).__name__}: {e}') from e
-    if not isinstance(saved, dict) or 'model' not in saved or 'args' not in saved:
-        raise ValueError(f'{path} is not a Mammoth checkpoint (expected the keys `model` and `args`)')
-    args = saved['args'] if isinstance(saved['args'], dict) else vars(saved['args'])
-    state = {k[len('net.'):]: v for k, v in saved['model'].items() if k.startswith('net.')}
-    gated = any('agent' in k for k in state)
-    if require_agents and not gated:
-        raise ValueError(f'{path} holds a network without agents (model `{args.get("model")}`, backbone '
-                         f'`{args.get("backbone")}`): the analysis needs a Dynamos checkpoint')
-    net = GatedResNet(num_classes=state['classifier.weight'].shape[0], nf=int(args.get('nf', 32)), gated=gated,
-                      temperature=float(args.get('temperature', 0.15)),
-                      hidden_dim_ratio=int(args.get('hidden_dim_ratio', 16)),
-                      inf_thresh=float(args.get('inf_thresh', 0.5)),
-                      agent_stride=str(args.get('agent_stride', 'conv')))  # same weights' shapes either way: read it
-    net.load_state_dict(state)
-    return net.eval(), args
 
 
 def load_test_set(dataset: str, base_path: str):

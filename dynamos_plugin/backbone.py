@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from backbone import MammothBackbone, register_backbone
 from dynamos_plugin.agent import Agent, AgentOutput
-from dynamos_plugin.validation import positive_float, positive_int, probability_threshold
+from dynamos_plugin.argtypes import positive_float, positive_int, probability_threshold
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:

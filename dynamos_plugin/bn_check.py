@@ -39,9 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynamos_plugin.analysis import load_checkpoint, load_test_set
-
-REPO = Path(__file__).resolve().parent.parent
+from dynamos_plugin.analysis import load_test_set
+from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path
 
 
 @torch.no_grad()
@@ -135,14 +134,9 @@ def _mnist360(args: dict, base_path: str, is_train: bool):
     """Mammoth's own MNIST-360 stream (training or test) for a run's arguments, reading MNIST from ``base_path``."""
     import os
     from argparse import Namespace
-    from dynamos_plugin.analysis import _import_mammoth
-    _import_mammoth()
-    cwd = os.getcwd()
-    try:
+    with mammoth_on_path():
         from datasets.mnist_360 import MNIST360
         from utils.conf import base_path as mammoth_base_path
-    finally:
-        os.chdir(cwd)  # importing Mammoth's packages may chdir into mammoth/
     mammoth_base_path(str(Path(base_path).resolve()) + os.sep)
     return MNIST360(Namespace(**dict(args, num_workers=0, validation=None)), is_train=is_train)
 
@@ -234,7 +228,7 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='python -m dynamos_plugin.bn_check', description=__doc__.split('\n\n')[1])
     p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST or MNIST-360 run')
-    p.add_argument('--base_path', default=str(REPO.parent / 'shared' / 'data'), help='folder holding MNIST/raw/')
+    p.add_argument('--base_path', default=default_data_path(), help='folder holding MNIST/raw/')
     p.add_argument('--tasks', type=int, help='the tasks the checkpoint was trained on (a `--savecheck task` checkpoint '
                                           'of an earlier task; default: all): evaluated on those tasks, '
                                           'recalibrated with the last of them')

@@ -18,7 +18,7 @@ from utils.args import add_rehearsal_args
 from utils.augmentations import apply_transform
 from utils.buffer import Buffer
 
-from dynamos_plugin.validation import positive_int
+from dynamos_plugin.argtypes import positive_int
 
 
 def add_buffer_args(parser) -> None:

@@ -33,33 +33,10 @@ from models.utils.continual_model import ContinualModel
 from utils.args import ArgumentParser
 
 from dynamos_plugin.agent import AgentOutput, log_policy
+from dynamos_plugin.argtypes import keep_ratio, non_negative_float, non_negative_int, policy_penalty
 from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss, keep_ratio_reward, policy_loss, prototype_loss
-from dynamos_plugin.validation import keep_ratio, non_negative_float, non_negative_int, policy_penalty
-
-# the quantities logged per task (and per window of --stats_every steps): the terms of Eq. 7, the
-# accuracy of the stream batch as trained (sampled actions), then per agent, on the stream batch:
-# the fraction of channels kept (sampled, as trained), the fraction that thresholding p at the
-# inference threshold (--inf_thresh) would keep (as tested), and the fraction of keep
-# probabilities still undecided, in (0.2, 0.8)
-LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v', 'total')
-AGENT_STATS = ('keep', 'keep_thresholded', 'undecided')
-UNDECIDED = (0.2, 0.8)
-
-
-def stat_names(n_agents: int) -> List[str]:
-    """The names of the per-step statistics, in the order :meth:`Dynamos.observe` stacks them."""
-    return [*LOSS_TERMS, 'train_accuracy', *(f'{stat}_agent{i + 1}' for stat in AGENT_STATS for i in range(n_agents))]
-
-
-def agent_statistics(decisions: List[AgentOutput], threshold: float = 0.5) -> torch.Tensor:
-    """Per agent, over a batch: the fraction of channels kept by the sampled actions, the fraction that
-    thresholding ``p >= threshold`` keeps, and the fraction of keep probabilities in ``UNDECIDED``; ``(3 L,)``."""
-    probs = [torch.sigmoid(d.logits.detach()) for d in decisions]
-    kept = [d.actions.mean() for d in decisions]
-    thresholded = [(p >= threshold).float().mean() for p in probs]
-    undecided = [((p > UNDECIDED[0]) & (p < UNDECIDED[1])).float().mean() for p in probs]
-    return torch.stack(kept + thresholded + undecided)
+from dynamos_plugin.stats import LOSS_TERMS, RunningMean, agent_statistics, stat_names, stats_line
 
 
 @register_model('dynamos')
@@ -195,9 +172,9 @@ class Dynamos(ContinualModel):
     # ---- logging: per task, and per window of --stats_every steps ------------------------
 
     def _reset_stats(self) -> None:
-        self._task_mean, self._window_mean = _RunningMean(len(self.stat_names)), _RunningMean(len(self.stat_names))
+        self._task_mean, self._window_mean = RunningMean(len(self.stat_names)), RunningMean(len(self.stat_names))
 
-    def _summary(self, running: '_RunningMean') -> Dict[str, float]:
+    def _summary(self, running: RunningMean) -> Dict[str, float]:
         stats = dict(zip(self.stat_names, running.mean()))
         stats['steps'] = running.count
         return stats
@@ -207,17 +184,8 @@ class Dynamos(ContinualModel):
         stats = self._summary(self._window_mean)
         stats.update(task=self.current_task + 1, last_step=last_step)
         self.window_stats.append(stats)
-        self._window_mean = _RunningMean(len(self.stat_names))
-        logging.info(f'Dynamos task {self.current_task + 1}, steps up to {last_step}: ' + self._describe(stats))
-
-    def _describe(self, stats: Dict[str, float]) -> str:
-        n = len(self.net.agents)
-        per_agent = {stat: ' '.join(f'{stats[f"{stat}_agent{i + 1}"]:.3f}' for i in range(n)) for stat in AGENT_STATS}
-        terms = ' '.join(f'{k}={stats[k]:.4f}' for k in LOSS_TERMS)
-        return (f'mean keep ratio per agent [{per_agent["keep"]}] over {stats["steps"]} steps; '
-                f'thresholded [{per_agent["keep_thresholded"]}]; undecided p [{per_agent["undecided"]}]; '
-                f'train accuracy {stats["train_accuracy"]:.4f}; mean losses: {terms}; '
-                f'buffer {len(self.buffer)}/{self.buffer.buffer_size}')
+        self._window_mean = RunningMean(len(self.stat_names))
+        logging.info(self._line(stats, last_step))
 
     def begin_task(self, dataset) -> None:
         self._reset_stats()
@@ -229,18 +197,8 @@ class Dynamos(ContinualModel):
             self._log_window(self.task_iteration)
         stats = self._summary(self._task_mean)
         self.task_stats.append(stats)
-        logging.info(f'Dynamos task {self.current_task + 1}: ' + self._describe(stats))
+        logging.info(self._line(stats))
 
-
-class _RunningMean:
-    """The running mean of the per-step statistics over a task or a window of steps (on the host)."""
-
-    def __init__(self, size: int) -> None:
-        self.sums, self.count = [0.0] * size, 0
-
-    def add(self, values: List[float]) -> None:
-        self.sums = [s + v for s, v in zip(self.sums, values)]
-        self.count += 1
-
-    def mean(self) -> List[float]:
-        return [s / max(self.count, 1) for s in self.sums]
+    def _line(self, stats: Dict[str, float], last_step: Optional[int] = None) -> str:
+        return stats_line(stats, len(self.net.agents), len(self.buffer), self.buffer.buffer_size,
+                          self.current_task + 1, last_step)

@@ -71,8 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-REPO = Path(__file__).resolve().parent.parent
-MAMMOTH = REPO / 'mammoth'
+from dynamos_plugin.mammoth_glue import ACCURACY_RE, MAMMOTH, REPO, STOPPED_LINE, default_data_path, parse_log
 
 # =============================================================================================
 # The experiments, as data
@@ -145,9 +144,6 @@ MAMMOTH_BEST: Dict[Tuple[str, str], Dict[int, Dict[str, float]]] = {
     ('seq-svhn32', 'derpp'): {200: {'lr': 0.03, 'alpha': 0.1, 'beta': 0.5}, 500: {'lr': 0.03, 'alpha': 0.2, 'beta': 0.5},
                               5120: {'lr': 0.03, 'alpha': 0.1, 'beta': 1.0}},
 }
-
-# what Mammoth logs when a signal stops its training early (it then exits 0)
-STOPPED_LINE = 'Training stopped by signal handler'
 
 # the grids: dataset, its number of tasks (a record needs the accuracy line after the last one),
 # buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
@@ -282,40 +278,6 @@ class Settings:
         """The full command line of a run, exactly as it is executed."""
         return (self.mammoth_cmd + run.mammoth_args(self.base_path) + list(self.extra_args)
                 + ['--results_path', str(self.run_dir(run) / 'mammoth'), '--non_verbose', '1'])
-
-
-# =============================================================================================
-# Parsing Mammoth's log
-# =============================================================================================
-
-# Mammoth (utils/loggers.py, print_mean_accuracy) prints, after every task:
-#   Accuracy for 5 task(s): \t [Class-IL]: 88.61 % \t [Task-IL]: 98.34 %
-#   Accuracy for 1 task(s): [Domain-IL]: 88.15 %          (domain-il and general-continual)
-#   \tRaw accuracy values: Class-IL [..] | Task-IL [..]   or   Raw accuracy values: Domain-IL [..]
-# "Future Accuracy for ..." (--eval_future) and "Joint Accuracy" lines are not final accuracies.
-ACCURACY_RE = re.compile(r'(?<!Future )Accuracy for (\d+) task\(s\):\s+\[(Class-IL|Domain-IL)\]:\s+([\d.]+) %'
-                         r'(?:\s+\[Task-IL\]:\s+([\d.]+) %)?')
-RAW_RE = re.compile(r'Raw accuracy values: (?:Class-IL|Domain-IL) \[([^\]]*)\](?: \| Task-IL \[([^\]]*)\])?')
-_NUMBER_RE = re.compile(r'[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?')
-
-
-def parse_log(text: str) -> Optional[dict]:
-    """The final accuracy of a Mammoth log; None when it has no accuracy line.
-
-    Returns ``n_tasks``, ``setting`` (Class-IL or Domain-IL), ``accuracy`` (the mean final
-    accuracy in that setting), ``task_il`` (None for Domain-IL), ``per_task`` and
-    ``per_task_task_il`` (the last "Raw accuracy values" line; lists of floats).
-    """
-    finals = ACCURACY_RE.findall(text)
-    if not finals:
-        return None
-    n_tasks, setting, accuracy, task_il = finals[-1]
-    raws = RAW_RE.findall(text)
-    per_task, per_task_til = raws[-1] if raws else ('', '')
-    numbers = lambda s: [float(v) for v in _NUMBER_RE.findall(s)]  # noqa: E731  (lists or numpy reprs)
-    return {'n_tasks': int(n_tasks), 'setting': setting, 'accuracy': float(accuracy),
-            'task_il': float(task_il) if task_il else None,
-            'per_task': numbers(per_task), 'per_task_task_il': numbers(per_task_til)}
 
 
 # =============================================================================================
@@ -889,7 +851,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = p.add_argument_group('running')
     run.add_argument('-j', '--jobs', type=int, default=1, help='runs at a time (local executor; default 1)')
     run.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
-    run.add_argument('--base-path', default=os.environ.get('DYNAMOS_DATA', str(REPO.parent / 'shared' / 'data')),
+    run.add_argument('--base-path', default=default_data_path(),
                      help='data folder, Mammoth\'s --base_path (default: $DYNAMOS_DATA or ../shared/data)')
     run.add_argument('--runs-dir', type=Path, default=REPO / 'runs', help='logs, one folder per run (default: runs/)')
     run.add_argument('--results-dir', type=Path, default=REPO / 'results',

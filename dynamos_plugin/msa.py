@@ -13,7 +13,7 @@ from utils.args import ArgumentParser
 
 from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss
-from dynamos_plugin.validation import non_negative_float
+from dynamos_plugin.argtypes import non_negative_float
 
 
 @register_model('msa')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamos_plugin.experiments import parse_log
+from dynamos_plugin.mammoth_glue import parse_log
 
 REPO = Path(__file__).resolve().parent.parent
 MAMMOTH = REPO / 'mammoth'

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from dynamos_plugin import agent_trace
+from dynamos_plugin.stats import parse_trace
 
 LOG = """\
 [INFO] 25-Nov-26 01:00:00 - Dynamos task 1, steps up to 260: mean keep ratio per agent [0.600 0.650 0.700 0.750] \
@@ -24,7 +25,7 @@ Accuracy for 1 task(s): \t [Domain-IL]: 77.50 %
 
 
 def test_parse_trace_reads_windows_and_tasks():
-    trace = agent_trace.parse_trace(LOG)
+    trace = parse_trace(LOG)
     first, second = trace['windows']
     assert (first['task'], first['last_step'], first['steps'], second['last_step'], second['steps']) == (1, 260, 250, 300, 40)
     assert first['keep'] == [0.6, 0.65, 0.7, 0.75] and first['keep_thresholded'] == [0.8, 0.85, 0.9, 0.95]
@@ -38,7 +39,7 @@ def test_parse_trace_reads_windows_and_tasks():
 def test_a_line_of_an_older_log_without_the_agent_statistics_is_not_read():
     old = ('Dynamos task 1: mean keep ratio per agent [0.691 0.688 0.683 0.670] over 3377 steps; '
            'mean losses: ce=0.3999 total=-2.0444; buffer 100/100')
-    assert agent_trace.parse_trace(old) == {'windows': [], 'tasks': []}
+    assert parse_trace(old) == {'windows': [], 'tasks': []}
 
 
 def test_main_writes_the_plot_and_the_numbers(tmp_path, capsys):

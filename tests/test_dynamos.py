@@ -70,7 +70,7 @@ def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir)
 
 def test_agent_statistics_by_hand(mammoth_imported):
     from dynamos_plugin.agent import AgentOutput
-    from dynamos_plugin.dynamos import agent_statistics
+    from dynamos_plugin.stats import agent_statistics
     # p = sigmoid(logits) = 0.5, 0.881, 0.119, 0.993; sampled actions keep channels 1 and 4
     first = AgentOutput(torch.zeros(1, 4), torch.tensor([[0.0, 2.0, -2.0, 5.0]]), torch.tensor([[1.0, 0.0, 0.0, 1.0]]))
     # p = 0.269, 0.731 (both undecided); all kept; thresholding keeps one
@@ -107,7 +107,7 @@ def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog)
     assert 0 <= task['train_accuracy'] <= 1
     assert text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in text
     # what agent_trace reads back from the log is what the model kept (to the logged precision)
-    from dynamos_plugin.agent_trace import parse_trace
+    from dynamos_plugin.stats import parse_trace
     trace = parse_trace(text)
     assert [(w['task'], w['last_step'], w['steps']) for w in trace['windows']] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
     for logged, kept in zip(trace['windows'] + trace['tasks'], windows + [task]):

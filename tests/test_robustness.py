@@ -6,7 +6,7 @@ import torch
 from scipy.stats import chisquare
 
 from conftest import parse_accuracy, run_mammoth
-from dynamos_plugin.experiments import parse_log
+from dynamos_plugin.mammoth_glue import parse_log
 
 DYNAMOS = ['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50', '--warmup', '3']
 
