@@ -10,9 +10,9 @@ already in memory. Also measured: evaluation throughput (thresholded agents), th
 resident memory of a process that trains each model (a fresh subprocess per model, as RSS is
 a per-process high-water mark), and the wall time of a capped real run of ``mammoth/main.py``.
 
-    .venv/bin/python benchmarks/bench_step.py [--threads 2] [--base_path DIR] [--out results]
+    .venv/bin/python benchmarks/bench_step.py [--threads 2] [--base_path DIR] [--out results/benchmarks]
 
-writes ``results/benchmark.json`` and ``results/benchmark.md``.
+writes ``results/benchmarks/benchmark.json`` and ``results/benchmarks/benchmark.md``.
 """
 
 import argparse
@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-MAMMOTH = REPO / 'mammoth'
+from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, default_data_path
+
 TARGET = 1.25  # a Dynamos step may cost at most this many DER++ steps
 
 COMMON = ['--dataset', 'seq-mnist', '--batch_size', '10', '--seed', '0', '--non_verbose', '1']
@@ -148,8 +148,8 @@ def main(argv=None) -> int:
     p.add_argument('--steps', type=int, default=50, help='timed steps per model per round')
     p.add_argument('--rounds', type=int, default=4)
     p.add_argument('--warmup-steps', type=int, default=30)
-    p.add_argument('--base_path', default=str((REPO.parent / 'shared' / 'data').resolve()))
-    p.add_argument('--out', type=Path, default=REPO / 'results')
+    p.add_argument('--base_path', default=str(Path(default_data_path()).resolve()))
+    p.add_argument('--out', type=Path, default=REPO / 'results' / 'benchmarks')
     p.add_argument('--skip-subprocess', action='store_true', help='skip the memory probes and capped runs')
     a = p.parse_args(argv)
     out = a.out.resolve()

@@ -17,7 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from dynamos_plugin.mammoth_glue import REPO
+
 FAST_TESTS = ['tests/test_wiring.py', 'tests/test_losses.py', 'tests/test_buffer.py', 'tests/test_backbone.py']
 
 # (name, module, original text, mutated text)

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dynamos_plugin.mammoth_glue import parse_log
+from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, parse_log
 
-REPO = Path(__file__).resolve().parent.parent
-MAMMOTH = REPO / 'mammoth'
 PYTHON = sys.executable
 PINNED_COMMIT = 'e75a491c69fd729edeb01431afb753d9157d9a81'
 

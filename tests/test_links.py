@@ -1,0 +1,73 @@
+"""Every relative link of the repository's Markdown files resolves: the file exists and, for a
+``#fragment``, the target has a heading with that GitHub anchor."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dynamos_plugin.mammoth_glue import REPO
+
+LINK_RE = re.compile(r'(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|!\[[^\]]*\]\(([^)\s]+)\)')
+HEADING_RE = re.compile(r'^#{1,6}\s+(.*?)\s*#*\s*$', re.M)
+FENCE_RE = re.compile(r'^```.*?^```', re.M | re.S)
+
+
+def markdown_files():
+    """The Markdown files git tracks (or would track) outside the Mammoth submodule."""
+    out = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', '*.md'], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return sorted(REPO / name for name in out if not name.startswith('mammoth/') and (REPO / name).exists())
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped (but - and _), spaces to -."""
+    text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', heading)  # a link in a heading keeps its text
+    return re.sub(r'[^\w\- ]', '', text.strip().lower()).replace(' ', '-')
+
+
+def anchors(path: Path) -> set:
+    text = FENCE_RE.sub('', path.read_text())
+    found, seen = set(), {}
+    for heading in HEADING_RE.findall(text):
+        anchor = github_anchor(heading)
+        n = seen.get(anchor, 0)
+        seen[anchor] = n + 1
+        found.add(anchor if n == 0 else f'{anchor}-{n}')
+    return found
+
+
+def links(path: Path):
+    text = FENCE_RE.sub('', path.read_text())
+    text = re.sub(r'`[^`\n]*`', '', text)  # code spans are not links
+    for match in LINK_RE.finditer(text):
+        target = match.group(1) or match.group(2)
+        if not re.match(r'^[a-z][a-z0-9+.-]*:', target):  # http:, https:, mailto: ... are not checked
+            yield target
+
+
+def test_github_anchor_by_hand():
+    assert github_anchor('MNIST-360: the agents over training (`--stats_every`, `agent_trace`)') == \
+        'mnist-360-the-agents-over-training---stats_every-agent_trace'
+    assert github_anchor('Quick start') == 'quick-start'
+
+
+def test_the_link_checker_finds_a_broken_link(tmp_path):
+    page = tmp_path / 'page.md'
+    page.write_text('# Title\n[ok](#title) [missing](nowhere.md) [bad anchor](#nothing) `[code](x.md)`\n')
+    assert list(links(page)) == ['#title', 'nowhere.md', '#nothing']
+    assert anchors(page) == {'title'}
+
+
+@pytest.mark.parametrize('page', markdown_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_resolve(page):
+    broken = []
+    for target in links(page):
+        file, _, fragment = target.partition('#')
+        dest = (page.parent / file).resolve() if file else page
+        if not dest.exists():
+            broken.append(f'{target}: no such file')
+        elif fragment and dest.suffix == '.md' and fragment not in anchors(dest):
+            broken.append(f'{target}: no heading with that anchor in {dest.name}')
+    assert not broken, f'{page.relative_to(REPO)}: ' + '; '.join(broken)
