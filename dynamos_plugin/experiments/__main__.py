@@ -1,0 +1,171 @@
+"""The command line of the experiment runner: ``python -m dynamos_plugin.experiments`` (what
+``./run_experiments.sh`` runs); ``--help`` lists every option."""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import List
+
+import dynamos_plugin.experiments as package
+from dynamos_plugin.experiments.execute import allow_starts
+from dynamos_plugin.experiments.grid import DATASETS, DEFAULT_TABLES, METHODS, TABLES, Run, Settings, \
+    default_mammoth_cmd, grid
+from dynamos_plugin.experiments.launch import run_grid
+from dynamos_plugin.experiments.records import recorded_default_data_path
+from dynamos_plugin.experiments.report import report
+from dynamos_plugin.experiments.svhn_timing import SVHN_TEST, SVHN_TRAIN, measure_svhn_epoch
+from dynamos_plugin.mammoth_glue import REPO, default_data_path
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    sel = p.add_argument_group('selection (repeatable; default: Tables 2 and 1, everything)')
+    sel.add_argument('--table', action='append', choices=sorted(TABLES),
+                     help='grid(s): 2 = Seq-MNIST, 1 = MNIST-360, svhn = Seq-SVHN (default: 2 and 1, or the '
+                          'tables of --dataset)')
+    sel.add_argument('--dataset', action='append', choices=sorted(DATASETS), help='only these datasets')
+    sel.add_argument('--method', action='append', choices=list(METHODS), help='only these methods')
+    sel.add_argument('--buffer', action='append', type=int, help='only these buffer sizes (drops SGD)')
+    sel.add_argument('--seed', action='append', type=int, help='only these seeds')
+    sel.add_argument('--seeds-first', action='store_true',
+                     help='run seed 0 of every selected cell, then seed 1, ... (default: cell by cell), so that a '
+                          'partial grid fills every cell once before adding seeds')
+
+
+def _add_actions(p: argparse.ArgumentParser) -> None:
+    act = p.add_argument_group('what to do (default: run the selection)')
+    act.add_argument('--dry-run', action='store_true', help='print the commands (and done/todo), run nothing')
+    act.add_argument('--report', action='store_true',
+                     help='build the tables and plots in --results-dir/report from its records')
+    act.add_argument('--measure-svhn-epoch', action='store_true',
+                     help='time one Seq-SVHN epoch of Dynamos on a synthetic SVHN-sized set (heavy) and project the '
+                          'grid (written to --results-dir/benchmarks/svhn_epoch_time.json)')
+    act.add_argument('--svhn-size', type=int, nargs=2, metavar=('TRAIN', 'TEST'), default=(SVHN_TRAIN, SVHN_TEST),
+                     help='images of the synthetic SVHN (default: the real %(default)s)')
+
+
+def _add_running(p: argparse.ArgumentParser) -> None:
+    run = p.add_argument_group('running')
+    run.add_argument('-j', '--jobs', type=int, default=1, help='runs at a time (local executor; default 1)')
+    run.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
+    run.add_argument('--base-path', default=None,
+                     help='data folder, Mammoth\'s --base_path, recorded as given (default: $DYNAMOS_DATA or '
+                          '../shared/data beside the repository)')
+    run.add_argument('--runs-dir', type=Path, default=REPO / 'runs', help='logs, one folder per run (default: runs/)')
+    run.add_argument('--results-dir', type=Path, default=REPO / 'results',
+                     help='records (records/*.json), report (report/) and the Seq-SVHN timing (benchmarks/) '
+                          '(default: results/)')
+    run.add_argument('--extra-args', default='', metavar='ARGS',
+                     help='extra arguments for every Mammoth run, one quoted string (e.g. "--debug_mode 1"; a single '
+                          'flag needs the = form: --extra-args=--flag); kept in the records')
+    run.add_argument('--python', default=None, metavar='CMD',
+                     help='command that runs Mammoth (default: $DYNAMOS_MAMMOTH_CMD or '
+                          '<repo>/.venv/bin/python <repo>/mammoth/main.py)')
+
+
+def _add_slurm(p: argparse.ArgumentParser) -> None:
+    sl = p.add_argument_group('Slurm (--executor slurm: one job per run through submitit)')
+    sl.add_argument('--executor', choices=('local', 'slurm'), default='local')
+    sl.add_argument('--slurm-partition')
+    sl.add_argument('--slurm-time', type=int, default=240, help='minutes per job (default 240)')
+    sl.add_argument('--slurm-cpus', type=int, default=4, help='CPUs per job, also its torch threads (default 4)')
+    sl.add_argument('--slurm-gpus', type=int, default=0, help='GPUs per job (default 0)')
+    sl.add_argument('--slurm-mem-gb', type=int, default=16, help='memory per job (default 16)')
+    sl.add_argument('--slurm-account')
+    sl.add_argument('--slurm-qos')
+    sl.add_argument('--submitit-cluster', choices=('slurm', 'local', 'debug'), default=None,
+                    help='force submitit\'s cluster (default: Slurm if available); "debug" runs the jobs in this '
+                         'process, to check the submission path without Slurm')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='run_experiments.sh', description=package.__doc__.split('\n\n')[0].strip(),
+                                epilog='See the docstring of dynamos_plugin/experiments/__init__.py for the methods '
+                                       'and choices.')
+    for add in (_add_selection, _add_actions, _add_running, _add_slurm):
+        add(p)
+    return p
+
+
+def _selection(a: argparse.Namespace) -> List[Run]:
+    tables = a.table or ([t for t, spec in TABLES.items() if spec['dataset'] in a.dataset] if a.dataset
+                         else list(DEFAULT_TABLES))
+    runs = grid(tables, a.dataset, a.method, a.buffer, a.seed)
+    if a.seeds_first:
+        runs.sort(key=lambda run: run.seed)  # stable: cells keep their table, method, buffer order
+    return runs
+
+
+def _settings(a: argparse.Namespace, mammoth_cmd: List[str]) -> Settings:
+    """The data folder is recorded as given (the default as ``../shared/data``) and handed to Mammoth absolute."""
+    if a.executor == 'slurm':
+        threads = a.threads or a.slurm_cpus
+    else:
+        threads = a.threads or max(1, (os.cpu_count() or 1) // max(1, a.jobs))
+    given, data_dir = ((a.base_path, a.base_path) if a.base_path is not None
+                       else (recorded_default_data_path(), default_data_path()))
+    return Settings(base_path=given, data_dir=os.path.abspath(data_dir), runs_dir=a.runs_dir.resolve(),
+                    results_dir=a.results_dir.resolve(), mammoth_cmd=mammoth_cmd, threads=threads,
+                    extra_args=shlex.split(a.extra_args))
+
+
+def _dry_run(runs: List[Run], settings: Settings) -> int:
+    for run in runs:
+        state = 'done' if settings.record_path(run).exists() else 'todo'
+        print(f'[{state}] {shlex.join(settings.command(run))}')
+    n_done = sum(settings.record_path(r).exists() for r in runs)
+    print(f'{len(runs)} runs, {n_done} done, {len(runs) - n_done} to run (dry run: nothing was run)')
+    return 0
+
+
+def _run(a: argparse.Namespace, runs: List[Run], settings: Settings) -> int:
+    """Runs the selection; a SIGTERM stops it as Ctrl-C does (exit status 130)."""
+    slurm = {'slurm_partition': a.slurm_partition, 'timeout_min': a.slurm_time, 'cpus_per_task': a.slurm_cpus,
+             'gpus_per_node': a.slurm_gpus, 'mem_gb': a.slurm_mem_gb, 'slurm_account': a.slurm_account,
+             'slurm_qos': a.slurm_qos, 'name': 'dynamos-grid'}
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM)
+    if in_main_thread:  # a terminated runner stops its Mammoth processes, as Ctrl-C does
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        failures = run_grid(runs, settings, a.jobs, a.executor, {k: v for k, v in slurm.items() if v is not None},
+                            a.submitit_cluster)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        allow_starts()
+    return 1 if failures else 0
+
+
+def main(argv=None) -> int:
+    a = build_parser().parse_args(argv)
+    mammoth_cmd = shlex.split(a.python) if a.python else default_mammoth_cmd()
+    if a.report:
+        for path in report(a.results_dir.resolve()):
+            print(f'wrote {path}')
+        return 0
+    if a.measure_svhn_epoch:
+        print(json.dumps(measure_svhn_epoch(a.results_dir.resolve(), *a.svhn_size, threads=os.cpu_count() or 1,
+                                            mammoth_cmd=mammoth_cmd), indent=1))
+        return 0
+    runs = _selection(a)
+    if not runs:
+        print('no run matches the selection', file=sys.stderr)
+        return 2
+    settings = _settings(a, mammoth_cmd)
+    return _dry_run(runs, settings) if a.dry_run else _run(a, runs, settings)
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM handler: behave as Ctrl-C (stop this runner's Mammoth processes; the next invocation redoes them)."""
+    raise KeyboardInterrupt
+
+
+if __name__ == '__main__':
+    sys.exit(main())

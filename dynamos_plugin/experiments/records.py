@@ -1,0 +1,111 @@
+"""Records and their provenance: the commits and machine a run is credited with, how a path is
+written into a record (relative to the repository root, so a record does not name the machine
+that made it), writing a record atomically and reading them back."""
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+from dynamos_plugin.mammoth_glue import REPO, default_data_path
+
+# =============================================================================================
+# Provenance
+# =============================================================================================
+
+
+def _git(path: Path, *args: str) -> Optional[str]:
+    """A read-only git command's output (no optional index lock, so it never disturbs a concurrent commit)."""
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS='0')
+    try:
+        return subprocess.run(['git', *args], cwd=path, env=env, capture_output=True, text=True, check=True).stdout
+    except (subprocess.CalledProcessError, OSError):
+        return None
+
+
+def git_state(path: Path) -> dict:
+    """HEAD of the repository at ``path``, whether tracked files differ from it, and a hash of that difference.
+
+    Mammoth's working tree carries our patches (patches/), so its diff hash identifies the code
+    that ran as well as its commit does. A submodule's own uncommitted changes (Mammoth's patches,
+    seen from this repository) do not make the outer repository dirty: they have their own hash.
+    """
+    head = _git(path, 'rev-parse', 'HEAD')
+    diff = _git(path, 'diff', 'HEAD', '--ignore-submodules=dirty')
+    return {'commit': head.strip() if head else None, 'dirty': bool(diff) if diff is not None else None,
+            'diff_sha1': hashlib.sha1(diff.encode()).hexdigest() if diff else None}
+
+
+def hardware() -> dict:
+    """CPU model, cores, GPU (if any), torch and Python versions, host name of this machine."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    torch_version, gpu = None, None
+    with contextlib.suppress(ImportError):
+        import torch
+        torch_version = torch.__version__
+        if torch.cuda.is_available():
+            gpu = f'{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}'
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'gpu': gpu, 'torch': torch_version, 'host': platform.node(),
+            'python': platform.python_version()}
+
+
+# =============================================================================================
+# Paths as records hold them
+# =============================================================================================
+
+def repo_relative(path) -> str:
+    """``path`` as a record holds it: relative to the repository root when it is an absolute path inside
+    the repository, unchanged otherwise (a relative path, a path elsewhere, a word such as ``python3``)."""
+    text = str(path)
+    if os.path.isabs(text):
+        with contextlib.suppress(ValueError):
+            return Path(text).relative_to(REPO).as_posix()
+    return text
+
+
+def recorded_default_data_path() -> str:
+    """The default data folder (:func:`~dynamos_plugin.mammoth_glue.default_data_path`) as records hold it:
+    ``$DYNAMOS_DATA`` as it is set, else ``../shared/data`` (relative to the repository root)."""
+    return os.environ.get('DYNAMOS_DATA', os.path.relpath(default_data_path(), REPO))
+
+
+# =============================================================================================
+# Writing and reading records
+# =============================================================================================
+
+def write_json(path: Path, obj) -> None:
+    """Writes atomically (a temporary file in the same folder, then a rename): a record exists only complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(json.dumps(obj, indent=1) + '\n')
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_records(results_dir: Path) -> List[dict]:
+    """Every readable record of ``results_dir/records``; unreadable files are reported and skipped."""
+    records = []
+    for path in sorted((results_dir / 'records').glob('*.json')):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError) as e:
+            print(f'warning: skipping unreadable record {path}: {e}', file=sys.stderr)
+    return records
