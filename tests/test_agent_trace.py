@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dynamos_plugin import agent_trace
+from dynamos_plugin.diagnostics import agent_trace
 from dynamos_plugin.stats import parse_trace
 
 LOG = """\

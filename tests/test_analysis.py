@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from dynamos_plugin import analysis
-
-REPO = Path(__file__).resolve().parent.parent
+from dynamos_plugin.diagnostics import analysis
+from dynamos_plugin.mammoth_glue import REPO  # noqa: F401
 
 
 def test_activation_rates_hand_computed():

@@ -103,7 +103,7 @@ def test_forward_returns_every_agent_and_dropped_channels_are_zero(nets):
 
 
 def test_agent_stride_conv_or_one(mammoth_imported, tmp_path):
-    from dynamos_plugin.analysis import load_checkpoint
+    from dynamos_plugin.mammoth_glue import load_checkpoint
     from dynamos_plugin.backbone import GatedResNet, gated_resnet
     strides = lambda net: [a.pointwise.stride for a in net.agents]  # noqa: E731
     assert strides(gated_resnet(num_classes=10)) == [(2, 2), (1, 1), (1, 1), (1, 1)]  # the gated conv's stride

@@ -1,4 +1,4 @@
-"""The BatchNorm running-statistics check (dynamos_plugin/bn_check.py): hand-computed statistics and
+"""The BatchNorm running-statistics check (dynamos_plugin/diagnostics/bn_check.py): hand-computed statistics and
 accuracies, the batch layout, the buffer reader, and the command on a real checkpoint."""
 
 import json
@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from dynamos_plugin import bn_check
+from dynamos_plugin.diagnostics import bn_check
 
 
 def test_recalibrate_bn_is_the_cumulative_average_of_the_batch_statistics():
@@ -85,7 +85,7 @@ def test_command_on_a_checkpoint(checkpoint, mnist_dir, tmp_path, capsys):
     result = json.loads(out.read_text())
     assert result['args']['model'] == 'dynamos' and result['buffer_examples_used'] > 0
     # the stored statistics give exactly what evaluating the loaded network directly gives
-    from dynamos_plugin.analysis import load_checkpoint, load_test_set
+    from dynamos_plugin.diagnostics.analysis import load_checkpoint, load_test_set
     net, _ = load_checkpoint(checkpoint)
     images, labels, task_of = load_test_set('seq-mnist', str(mnist_dir))
     direct = bn_check.accuracies(net, images, labels, task_of)
@@ -119,7 +119,7 @@ def test_command_on_an_mnist360_checkpoint(checkpoint, mnist_dir, tmp_path, caps
     result = json.loads(out.read_text())
     images, labels, _ = bn_check.mnist360_test_stream(saved['args'], str(mnist_dir))
     assert set(labels.tolist()) <= set(range(9)) and images.shape[1:] == (1, 28, 28)
-    from dynamos_plugin.analysis import load_test_set
+    from dynamos_plugin.diagnostics.analysis import load_test_set
     all_labels = load_test_set('seq-mnist', str(mnist_dir))[1]
     # as many test images per class as the test split has, for the classes 0-8
     assert np.bincount(labels, minlength=9).tolist() == np.bincount(all_labels[all_labels < 9], minlength=9).tolist()

@@ -1,7 +1,7 @@
 """
 The paper's Section 6 analysis, from any checkpoint of a Dynamos model saved by Mammoth.
 
-    python -m dynamos_plugin.analysis --checkpoint PATH --dataset seq-mnist --base_path DIR --out DIR
+    python -m dynamos_plugin.diagnostics.analysis --checkpoint PATH --dataset seq-mnist --base_path DIR --out DIR
 
 writes, as PNG plus a JSON of the numbers behind each figure:
 

@@ -1,7 +1,7 @@
 """
 How the agents evolve over training, from the logs of Mammoth runs of ``dynamos``.
 
-    python -m dynamos_plugin.agent_trace LOG [LOG ...] --out DIR [--name NAME] [--labels ...] [--no-plot]
+    python -m dynamos_plugin.diagnostics.agent_trace LOG [LOG ...] --out DIR [--name NAME] [--labels ...] [--no-plot]
 
 Every ``dynamos`` run logs, per task, the mean of its losses, its training accuracy and, per
 agent, three statistics of the stream batch (see :mod:`dynamos_plugin.dynamos`): the fraction

@@ -2,7 +2,7 @@
 Are a checkpoint's BatchNorm running statistics what its weights need? A diagnostic for Seq-MNIST and
 MNIST-360 runs.
 
-    python -m dynamos_plugin.bn_check --checkpoint PATH [--base_path DIR] [--tasks N] [--out FILE.json]
+    python -m dynamos_plugin.diagnostics.bn_check --checkpoint PATH [--base_path DIR] [--tasks N] [--out FILE.json]
 
 Mammoth evaluates in ``eval()`` mode, so every BatchNorm layer normalises with the running mean and
 variance it accumulated during training (momentum 0.1: mostly the last ~20 steps). When the weights
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynamos_plugin.analysis import load_test_set
+from dynamos_plugin.diagnostics.analysis import load_test_set
 from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path
 
 
@@ -226,7 +226,7 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog='python -m dynamos_plugin.bn_check', description=__doc__.split('\n\n')[1])
+    p = argparse.ArgumentParser(prog='python -m dynamos_plugin.diagnostics.bn_check', description=__doc__.split('\n\n')[1])
     p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST or MNIST-360 run')
     p.add_argument('--base_path', default=default_data_path(), help='folder holding MNIST/raw/')
     p.add_argument('--tasks', type=int, help='the tasks the checkpoint was trained on (a `--savecheck task` checkpoint '
