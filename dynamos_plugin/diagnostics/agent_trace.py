@@ -15,7 +15,8 @@ what this script plots, one row of panels per log, against the step of the task:
 3. training accuracy of the stream batch (with the sampled actions).
 
 It writes ``<name>.png``, ``<name>.json`` (the parsed windows, per-task lines and final
-accuracy of each log) and ``<name>.md``: one table row per log and task, with the final accuracy
+accuracy of each log; each log named by its path relative to the repository root when it lies
+inside it) and ``<name>.md``: one table row per log and task, with the final accuracy
 and the task's means (agents averaged), to compare runs (e.g. seeds) at a glance. A log without
 windows (a run without ``--stats_every``) is plotted from its per-task lines, one point per
 task; ``--no-plot`` writes only the JSON and the table.
@@ -27,16 +28,18 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
+from dynamos_plugin.diagnostics.paths import repo_relative
 from dynamos_plugin.mammoth_glue import parse_log
 from dynamos_plugin.stats import parse_trace
 
 def load(path: Path) -> dict:
-    """One log's trace (:func:`parse_trace`), with its path and final accuracy (None if the run did not finish)."""
+    """One log's trace (:func:`parse_trace`), with its path (relative to the repository root when inside it) and
+    final accuracy (None if the run did not finish)."""
     text = Path(path).read_text(errors='replace')
     trace = parse_trace(text)
     final = parse_log(text)
     trace['accuracy'] = None if final is None else final['accuracy']
-    trace['log'] = str(path)
+    trace['log'] = repo_relative(path)
     return trace
 
 

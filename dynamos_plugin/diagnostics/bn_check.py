@@ -25,7 +25,8 @@ It prints Mammoth's Class-IL and Task-IL accuracy (mean of the per-task accuraci
 task, so the plain accuracy, on Mammoth's own rotating test stream) and the per-class accuracy, and
 writes them as JSON with ``--out``. Works for the gated (Dynamos) and the un-gated (ER, DER, DER++,
 Eq. 8, SGD) backbone of this plugin; gated networks keep thresholded actions while their statistics
-are recomputed (the inference path).
+are recomputed (the inference path). The JSON names the checkpoint by its path relative to the
+repository root when it lies inside it.
 """
 
 import argparse
@@ -39,7 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynamos_plugin.diagnostics.analysis import load_test_set
+from dynamos_plugin.diagnostics.paths import repo_relative
+from dynamos_plugin.diagnostics.section6.data import load_test_set
 from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path
 
 
@@ -188,7 +190,7 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     dataset = args.get('dataset', 'seq-mnist')
     batch_size = int(args.get('batch_size') or 10)
     replay = 2 * batch_size if examples is not None else batch_size  # the training batch: stream (+ replay)
-    info = {'checkpoint': str(checkpoint),
+    info = {'checkpoint': repo_relative(checkpoint),
             'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
                                                  'batch_size')},
             'buffer_examples_used': 0 if examples is None else int(len(examples))}

@@ -1,0 +1,43 @@
+"""The diagnostics store the paths they read relative to the repository root."""
+
+import json
+
+from dynamos_plugin.diagnostics import agent_trace, bn_check, paths
+from dynamos_plugin.mammoth_glue import REPO
+
+
+def test_repo_relative_by_hand(tmp_path, monkeypatch):
+    assert paths.repo_relative(REPO / 'results' / 'studies' / 'x.json') == 'results/studies/x.json'
+    assert paths.repo_relative(str(REPO / 'mammoth' / 'checkpoints' / 'a_last.pt')) == 'mammoth/checkpoints/a_last.pt'
+    assert paths.repo_relative(REPO / 'runs' / '..' / 'results' / 'a.log') == 'results/a.log'  # resolved first
+    monkeypatch.chdir(REPO / 'results')
+    assert paths.repo_relative('logs/a.log') == 'results/logs/a.log'  # relative to the working directory
+    monkeypatch.chdir(tmp_path)
+    assert paths.repo_relative('a.log') == 'a.log'  # outside the repository: as given
+    assert paths.repo_relative(tmp_path / 'a.pt') == str(tmp_path / 'a.pt')
+    assert paths.repo_relative('/elsewhere/shared/data') == '/elsewhere/shared/data'
+
+
+def test_agent_trace_stores_the_log_relative_to_the_repository(tmp_path, monkeypatch):
+    """The repository root moved to ``tmp_path`` (no file is written into the real repository)."""
+    log = tmp_path / 'results' / 'run.log'
+    log.parent.mkdir()
+    log.write_text('Dynamos task 1: mean keep ratio per agent [0.600 0.650 0.700 0.750] over 10 steps; '
+                   'thresholded [0.800 0.850 0.900 0.950]; undecided p [0.500 0.400 0.300 0.200]; '
+                   'train accuracy 0.8125; mean losses: ce=0.5000 total=-1.5000; buffer 10/50\n')
+    monkeypatch.setattr(paths, 'REPO', tmp_path)
+    assert agent_trace.main([str(log), '--out', str(tmp_path / 'out'), '--no-plot']) == 0
+    (trace,) = json.loads((tmp_path / 'out' / 'agent_trace.json').read_text())['traces']
+    assert trace['log'] == 'results/run.log'
+
+
+def test_bn_check_stores_the_checkpoint_relative_to_the_repository(checkpoint, mnist_dir, tmp_path, monkeypatch):
+    """The session's checkpoint lives outside the repository; with the root moved to its grandparent, the JSON
+    names it relative to that root; outside the root it keeps the path it was given."""
+    out = tmp_path / 'bn.json'
+    assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--out', str(out)]) == 0
+    assert json.loads(out.read_text())['checkpoint'] == str(checkpoint)
+    monkeypatch.setattr(paths, 'REPO', checkpoint.parent.parent.resolve())
+    assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--out', str(out)]) == 0
+    assert json.loads(out.read_text())['checkpoint'] == f'{checkpoint.parent.name}/{checkpoint.name}'
+
