@@ -1,6 +1,9 @@
-"""The diagnostics store the paths they read relative to the repository root."""
+"""The diagnostics store the paths they read relative to the repository root, and the committed results hold
+no absolute path of the machine that made them."""
 
 import json
+import subprocess
+from pathlib import Path
 
 from dynamos_plugin.diagnostics import agent_trace, bn_check, paths
 from dynamos_plugin.mammoth_glue import REPO
@@ -41,3 +44,14 @@ def test_bn_check_stores_the_checkpoint_relative_to_the_repository(checkpoint, m
     assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--out', str(out)]) == 0
     assert json.loads(out.read_text())['checkpoint'] == f'{checkpoint.parent.name}/{checkpoint.name}'
 
+
+def test_committed_results_hold_no_absolute_path_of_this_machine():
+    """Section 6 and the studies (records and report tables are written by the experiment runner) hold paths
+    relative to the repository root, and the data folder as ``../shared/data``."""
+    files = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'results/section6',
+                            'results/studies'], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert files, 'no committed results under results/section6 and results/studies'
+    prefixes = {str(REPO) + '/', str(REPO.parent / 'shared' / 'data')}
+    offending = [name for name in files if Path(REPO / name).suffix in ('.md', '.json', '.log')
+                 and any(prefix in (REPO / name).read_text(errors='replace') for prefix in prefixes)]
+    assert not offending, offending
