@@ -27,6 +27,26 @@ def default_data_path() -> str:
     return os.environ.get('DYNAMOS_DATA', str(REPO.parent / 'shared' / 'data'))
 
 
+def repo_relative(path, resolve: bool = False) -> str:
+    """``path`` as committed results hold it: relative to the repository root (``/`` separators) when it
+    lies inside the repository, unchanged otherwise (a path elsewhere, a word such as ``python3``).
+
+    An absolute path is normalised first (``runs/../results`` is ``results``); a relative one is left as
+    given (a data folder as the user typed it), unless ``resolve``: then it is taken relative to the
+    working directory, as the command that was given it did.
+    """
+    text = str(path)
+    if os.path.isabs(text):
+        absolute = os.path.normpath(text)
+    elif resolve:
+        absolute = str(Path(text).resolve())
+    else:
+        return text
+    with contextlib.suppress(ValueError):
+        return Path(absolute).relative_to(REPO).as_posix()
+    return text
+
+
 @contextlib.contextmanager
 def mammoth_on_path() -> Iterator[None]:
     """Mammoth importable by its top-level names (``models``, ``backbone``, ``datasets``, ``utils``), as

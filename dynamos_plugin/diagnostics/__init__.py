@@ -10,8 +10,10 @@ The lab's diagnostics of trained Dynamos (and baseline) runs; none of them is im
   and with statistics recomputed for the same weights (``python -m dynamos_plugin.diagnostics.bn_check``);
 - :mod:`dynamos_plugin.diagnostics.agent_trace`: the agents' statistics over training, read back from
   the logs of ``dynamos`` runs and plotted (``python -m dynamos_plugin.diagnostics.agent_trace``);
-- :mod:`dynamos_plugin.diagnostics.paths`: how they store the paths of their inputs (relative to the
-  repository root when inside it), so that committed results hold no machine's absolute paths.
+
+They store the paths of their inputs relative to the repository root when inside it
+(:func:`dynamos_plugin.mammoth_glue.repo_relative`), so that committed results hold no machine's
+absolute paths.
 
 What they found is in ``results/section6/`` and ``results/studies/``.
 """

@@ -28,8 +28,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-from dynamos_plugin.diagnostics.paths import repo_relative
-from dynamos_plugin.mammoth_glue import parse_log
+from dynamos_plugin.mammoth_glue import parse_log, repo_relative
 from dynamos_plugin.stats import parse_trace
 
 def load(path: Path) -> dict:
@@ -39,7 +38,7 @@ def load(path: Path) -> dict:
     trace = parse_trace(text)
     final = parse_log(text)
     trace['accuracy'] = None if final is None else final['accuracy']
-    trace['log'] = repo_relative(path)
+    trace['log'] = repo_relative(path, resolve=True)
     return trace
 
 

@@ -31,7 +31,6 @@ import json
 import sys
 from pathlib import Path
 
-from dynamos_plugin.diagnostics.paths import repo_relative
 from dynamos_plugin.diagnostics.section6.activation import activation_rates, activation_step
 from dynamos_plugin.diagnostics.section6.data import Evaluated, evaluate, load_test_set
 from dynamos_plugin.diagnostics.section6.jsd import jsd_matrix, jsd_step, jsd_summary
@@ -40,7 +39,7 @@ from dynamos_plugin.diagnostics.section6.output import Output
 from dynamos_plugin.diagnostics.section6.summary import CHECKPOINT_ARGS, summary_markdown, write_summary
 from dynamos_plugin.diagnostics.section6.tsne import cluster_scores, tsne_step
 from dynamos_plugin.diagnostics.section6.variability import sampled_trials, variability_step
-from dynamos_plugin.mammoth_glue import load_checkpoint
+from dynamos_plugin.mammoth_glue import load_checkpoint, repo_relative
 
 __all__ = ['analyse', 'main', 'activation_rates', 'jsd_matrix', 'jsd_summary', 'gated_stage_macs', 'cluster_scores',
            'sampled_trials', 'summary_markdown', 'load_test_set', 'load_checkpoint']
@@ -49,7 +48,7 @@ __all__ = ['analyse', 'main', 'activation_rates', 'jsd_matrix', 'jsd_summary', '
 def headline(checkpoint: Path, dataset: str, run: Evaluated) -> dict:
     """What ``summary.json`` opens with: the checkpoint (relative to the repository root when inside it), its
     training arguments, and the test set and accuracy of the reloaded network."""
-    return {'checkpoint': repo_relative(checkpoint),
+    return {'checkpoint': repo_relative(checkpoint, resolve=True),
             'checkpoint_args': {k: run.args.get(k) for k in CHECKPOINT_ARGS if k in run.args},
             'dataset': dataset, 'test_samples': int(len(run.labels)),
             'test_accuracy': float((run.preds == run.labels).mean() * 100),

@@ -40,9 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from dynamos_plugin.diagnostics.paths import repo_relative
 from dynamos_plugin.diagnostics.section6.data import load_test_set
-from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path
+from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path, repo_relative
 
 
 @torch.no_grad()
@@ -190,7 +189,7 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
     dataset = args.get('dataset', 'seq-mnist')
     batch_size = int(args.get('batch_size') or 10)
     replay = 2 * batch_size if examples is not None else batch_size  # the training batch: stream (+ replay)
-    info = {'checkpoint': repo_relative(checkpoint),
+    info = {'checkpoint': repo_relative(checkpoint, resolve=True),
             'args': {k: args.get(k) for k in ('model', 'backbone', 'dataset', 'buffer_size', 'lr', 'seed',
                                                  'batch_size')},
             'buffer_examples_used': 0 if examples is None else int(len(examples))}

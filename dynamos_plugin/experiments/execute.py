@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Optional, Tuple
 
 from dynamos_plugin.experiments.grid import TABLES, Run, Settings
-from dynamos_plugin.experiments.records import git_state, hardware, repo_relative, write_json
-from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, STOPPED_LINE, parse_log
+from dynamos_plugin.experiments.records import git_state, hardware, write_json
+from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, STOPPED_LINE, parse_log, repo_relative
 
 # the Mammoth processes of this runner, to stop them when the runner is interrupted
 _ACTIVE: set = set()

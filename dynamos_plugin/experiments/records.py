@@ -64,16 +64,6 @@ def hardware() -> dict:
 # Paths as records hold them
 # =============================================================================================
 
-def repo_relative(path) -> str:
-    """``path`` as a record holds it: relative to the repository root when it is an absolute path inside
-    the repository, unchanged otherwise (a relative path, a path elsewhere, a word such as ``python3``)."""
-    text = str(path)
-    if os.path.isabs(text):
-        with contextlib.suppress(ValueError):
-            return Path(text).relative_to(REPO).as_posix()
-    return text
-
-
 def recorded_default_data_path() -> str:
     """The default data folder (:func:`~dynamos_plugin.mammoth_glue.default_data_path`) as records hold it:
     ``$DYNAMOS_DATA`` as it is set, else ``../shared/data`` (relative to the repository root)."""

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from dynamos_plugin.experiments.grid import DATASETS, default_mammoth_cmd, grid
-from dynamos_plugin.experiments.records import hardware, repo_relative, write_json
-from dynamos_plugin.mammoth_glue import ACCURACY_RE, REPO, parse_log
+from dynamos_plugin.experiments.records import hardware, write_json
+from dynamos_plugin.mammoth_glue import ACCURACY_RE, REPO, parse_log, repo_relative
 
 #: where the measurement goes, under the results folder (the report reads it there)
 SVHN_TIMING = Path('benchmarks') / 'svhn_epoch_time.json'
