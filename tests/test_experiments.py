@@ -18,7 +18,8 @@ import time
 import pytest
 
 from dynamos_plugin.experiments import __main__ as cli, execute, grid, published as pub, records, report, svhn_timing
-from dynamos_plugin.mammoth_glue import REPO, parse_log
+from dynamos_plugin import mammoth_glue
+from dynamos_plugin.mammoth_glue import REPO, parse_log, repo_relative
 
 
 # a realistic end of a Seq-MNIST log: every line twice (stderr and the logger), earlier tasks first
@@ -251,7 +252,7 @@ def test_records_and_resume(tmp_path, fake, capsys):
     assert (rec['dataset'], rec['method'], rec['buffer'], rec['seed'], rec['table']) == ('seq-mnist', 'dynamos', 500, 2, '2')
     assert rec['args'] == ['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '500', '--seed', '2',
                            '--base_path', str(tmp_path / 'data')]
-    assert rec['command'][:2] == [records.repo_relative(p) for p in shlex.split(fake)]
+    assert rec['command'][:2] == [repo_relative(p) for p in shlex.split(fake)]
     assert rec['command'][-2:] == ['--non_verbose', '1']
     assert len(rec['commit']) == 40 and len(rec['mammoth_commit']) == 40 and rec['wall_s'] >= 0
     assert rec['hardware']['cores'] == os.cpu_count() and rec['hardware']['host']
@@ -532,10 +533,10 @@ def test_measure_svhn_epoch_on_a_tiny_set(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 def test_recorded_paths_are_relative_to_the_repository():
-    assert records.repo_relative(REPO / 'runs' / 'log.txt') == 'runs/log.txt'
-    assert records.repo_relative(str(REPO / '.venv' / 'bin' / 'python')) == '.venv/bin/python'
-    assert records.repo_relative('/elsewhere/data') == '/elsewhere/data'  # outside the repository: as it is
-    assert records.repo_relative('python3') == 'python3' and records.repo_relative('../shared/data') == '../shared/data'
+    assert repo_relative(REPO / 'runs' / 'log.txt') == 'runs/log.txt'
+    assert repo_relative(str(REPO / '.venv' / 'bin' / 'python')) == '.venv/bin/python'
+    assert repo_relative('/elsewhere/data') == '/elsewhere/data'  # outside the repository: as it is
+    assert repo_relative('python3') == 'python3' and repo_relative('../shared/data') == '../shared/data'
     settings = grid.Settings(base_path='../shared/data', data_dir='/abs/data', runs_dir=REPO / 'runs',
                              results_dir=REPO / 'results', mammoth_cmd=[str(REPO / '.venv' / 'bin' / 'python'),
                                                                         str(REPO / 'mammoth' / 'main.py')])
@@ -552,7 +553,7 @@ def test_recorded_paths_are_relative_to_the_repository():
 
 def test_a_record_holds_no_absolute_path(tmp_path, monkeypatch):
     """A run under a (fake) repository root: its record names no path of this machine but what the user gave."""
-    monkeypatch.setattr(records, 'REPO', tmp_path)
+    monkeypatch.setattr(mammoth_glue, 'REPO', tmp_path)
     (tmp_path / 'fake_mammoth.py').write_text(FAKE)
     assert cli.main(['--table', '2', '--method', 'dynamos', '--buffer', '500', '--seed', '0', '--base-path', 'my/data',
                      '--python', f'{sys.executable} {tmp_path / "fake_mammoth.py"}', '--runs-dir', str(tmp_path / 'runs'),
