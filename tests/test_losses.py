@@ -51,6 +51,12 @@ def test_prototype_loss_eq5_uses_only_correct_samples():
     assert loss.item() == pytest.approx((1 + 0.5) / (1 + 4.5))
 
 
+def test_prototype_loss_eq5_with_labels_out_of_order():
+    # labels 1, 0, 0, 1: same class (0,3)=1 (1,2)=2.5; different (0,1)=0.5 (0,2)=2 (1,3)=0.5 (2,3)=1
+    loss = prototype_loss(V, torch.tensor([1, 0, 0, 1]), torch.ones(4, dtype=torch.bool))
+    assert loss.item() == pytest.approx((1 + 3.5) / (1 + 4.0))
+
+
 @pytest.mark.parametrize('correct', [[True, True, False, False], [False, True, False, False], [False] * 4])
 def test_prototype_loss_is_skipped_with_two_or_fewer_correct(correct):
     v = V.clone().requires_grad_(True)
