@@ -89,22 +89,43 @@ def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog)
     model.meta_begin_task(dataset)
     model.net.train()
     batches = iter(train_loader)
+    # record each step's forward passes with agents: the first is the stream batch's, the one the statistics describe
+    passes = []
+    hook = model.net.register_forward_hook(
+        lambda net, args, kwargs, out: passes.append(out) if kwargs.get('returnt') == 'agents' else None,
+        with_kwargs=True)
+    by_hand = []  # per step after the warm-up: the statistics recomputed from the recorded stream pass
     with caplog.at_level('INFO'):
         for _ in range(2 + 7):  # 2 warm-up steps (not counted), then windows of 3, 3 and 1 steps
             x, y, x0 = next(batches)[:3]
+            passes.clear()
             model.meta_observe(x, y, x0, epoch=0)
+            if passes:
+                logits, decisions = passes[0]
+                step = {'ce': torch.nn.functional.cross_entropy(logits, y).item(),
+                        'train_accuracy': (logits.argmax(1) == y).float().mean().item()}
+                for i, d in enumerate(decisions, 1):
+                    p = torch.sigmoid(d.logits.detach())
+                    step[f'keep_agent{i}'] = d.actions.mean().item()
+                    step[f'keep_thresholded_agent{i}'] = (p >= 0.5).float().mean().item()
+                    step[f'undecided_agent{i}'] = ((p > 0.2) & (p < 0.8)).float().mean().item()
+                by_hand.append(step)
         assert [(w['last_step'], w['steps']) for w in model.window_stats] == [(5, 3), (8, 3)]
         model.meta_end_task(dataset)
+    hook.remove()
+    assert len(by_hand) == 7 and len(by_hand[0]) == 2 + 3 * 4  # no agents in the warm-up
     text = caplog.text
     windows = model.window_stats
     assert [(w['task'], w['last_step'], w['steps']) for w in windows] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
     (task,) = model.task_stats
     assert task['steps'] == 7
+    # against the recorded forward passes: each window's and the task's means of the steps' statistics by hand
+    for kept, steps in zip(windows + [task], (by_hand[0:3], by_hand[3:6], by_hand[6:7], by_hand)):
+        for name in by_hand[0]:
+            assert kept[name] == pytest.approx(sum(s[name] for s in steps) / len(steps), abs=1e-6), name
     for name in model.stat_names:  # the task's mean is the step-weighted mean of its windows
         assert task[name] == pytest.approx(sum(w[name] * w['steps'] for w in windows) / 7, abs=1e-6)
     assert len(model.stat_names) == 9 + 1 + 3 * 4
-    assert all(0 <= task[f'{s}_agent{i}'] <= 1 for s in ('keep', 'keep_thresholded', 'undecided') for i in range(1, 5))
-    assert 0 <= task['train_accuracy'] <= 1
     assert text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in text
     # what agent_trace reads back from the log is what the model kept (to the logged precision)
     from dynamos_plugin.stats import parse_trace
@@ -133,8 +154,25 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
                        tmp_path)
     assert proc.returncode == 0, proc.log[-3000:]
     n_tasks, setting, accuracy = parse_accuracy(proc.log)
-    # ten steps a task are too few for batch-norm statistics: the accuracy says little here
-    assert (n_tasks, setting) == (5, 'Class-IL') and 0 <= accuracy <= 100
+    assert (n_tasks, setting) == (5, 'Class-IL')
+    # ten steps of ten images a task are too few to learn anything (plain SGD too): the evaluation predicts one
+    # class (Class-IL 10 % with seeds 0, 1, 2, 4; 19.5 % with seed 3), so no bound above chance holds. What must hold is
+    # the accuracy's structure: one evaluation after each task, each task scored on all of its test images
+    # (a multiple of 1 / its count), Task-IL never below Class-IL, and the printed means are their means
+    import numpy as np
+    from dynamos_plugin.mammoth_glue import ACCURACY_RE, parse_log
+    assert sorted({int(n) for n, *_ in ACCURACY_RE.findall(proc.log)}) == [1, 2, 3, 4, 5]
+    final = parse_log(proc.log)
+    per_task, per_task_til = final['per_task'], final['per_task_task_il']
+    test_labels = np.fromfile(mnist_dir / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte', dtype=np.uint8, offset=8)
+    counts = np.bincount(test_labels // 2, minlength=5)  # test images per task (two classes each)
+    assert len(per_task) == len(per_task_til) == 5 and counts.sum() == 200
+    for acc, acc_til, n in zip(per_task, per_task_til, counts):
+        assert acc * n / 100 == pytest.approx(round(acc * n / 100), abs=1e-6)
+        assert acc_til * n / 100 == pytest.approx(round(acc_til * n / 100), abs=1e-6)
+        assert acc <= acc_til
+    assert accuracy == pytest.approx(np.mean(per_task), abs=0.005)
+    assert final['task_il'] == pytest.approx(np.mean(per_task_til), abs=0.005)
     tasks = {int(t): (list(map(float, keeps.split())), int(steps)) for t, keeps, steps in KEEP_RE.findall(proc.log)}
     assert sorted(tasks) == [1, 2, 3, 4, 5]
     assert tasks[1][1] == tasks[2][1] - 4  # the warm-up ended 4 steps into task 1
@@ -148,3 +186,4 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
     reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
     assert reloaded.returncode == 0, reloaded.log[-3000:]
     assert parse_accuracy(reloaded.log) == (n_tasks, setting, accuracy)
+    assert parse_log(reloaded.log) == final  # every task's Class-IL and Task-IL accuracy, too
