@@ -169,5 +169,10 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
 
 @register_backbone('ungated-resnet')
 def ungated_resnet(num_classes: int, nf: positive_int = 32) -> GatedResNet:
-    """The same reduced ResNet-18 without agents, built with the same random draws (for the baselines)."""
+    """The same reduced ResNet-18 without agents, built with the same random draws (for the baselines).
+
+    Args:
+        num_classes: number of output classes.
+        nf: width of the first stage (32, as ``gated-resnet``).
+    """
     return GatedResNet(num_classes, nf, gated=False)
