@@ -12,7 +12,8 @@ a per-process high-water mark), and the wall time of a capped real run of ``mamm
 
     .venv/bin/python benchmarks/bench_step.py [--threads 2] [--base_path DIR] [--out results/benchmarks]
 
-writes ``results/benchmarks/benchmark.json`` and ``results/benchmarks/benchmark.md``.
+writes ``results/benchmarks/benchmark.json`` and ``results/benchmarks/benchmark.md``. The data folder
+(``--base_path``, MNIST in ``DIR/MNIST/raw/``) defaults to ``$DYNAMOS_DATA``, else ``<repo>/data``.
 """
 
 import argparse
@@ -148,7 +149,8 @@ def main(argv=None) -> int:
     p.add_argument('--steps', type=int, default=50, help='timed steps per model per round')
     p.add_argument('--rounds', type=int, default=4)
     p.add_argument('--warmup-steps', type=int, default=30)
-    p.add_argument('--base_path', default=str(Path(default_data_path()).resolve()))
+    p.add_argument('--base_path', default=str(Path(default_data_path()).resolve()),
+                   help='data folder holding MNIST/raw/ (default: $DYNAMOS_DATA, else <repo>/data)')
     p.add_argument('--out', type=Path, default=REPO / 'results' / 'benchmarks')
     p.add_argument('--skip-subprocess', action='store_true', help='skip the memory probes and capped runs')
     a = p.parse_args(argv)

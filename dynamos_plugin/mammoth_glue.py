@@ -21,10 +21,14 @@ REPO = Path(__file__).resolve().parent.parent
 MAMMOTH = REPO / 'mammoth'
 
 
+#: the data folder the README's examples use (``--base_path "$PWD/data"``; git-ignored)
+DEFAULT_DATA = REPO / 'data'
+
+
 def default_data_path() -> str:
     """The data folder (Mammoth's ``--base_path``) the lab tools use unless told otherwise:
-    ``$DYNAMOS_DATA``, else ``../shared/data`` beside the repository."""
-    return os.environ.get('DYNAMOS_DATA', str(REPO.parent / 'shared' / 'data'))
+    ``$DYNAMOS_DATA``, else ``<repo>/data`` (:data:`DEFAULT_DATA`, the folder of the README's examples)."""
+    return os.environ.get('DYNAMOS_DATA') or str(DEFAULT_DATA)
 
 
 def repo_relative(path, resolve: bool = False) -> str:

@@ -229,7 +229,8 @@ def check(checkpoint: Path, base_path: str, tasks: Optional[int] = None) -> Dict
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='python -m dynamos_plugin.diagnostics.bn_check', description=__doc__.split('\n\n')[1])
     p.add_argument('--checkpoint', type=Path, required=True, help='a Mammoth checkpoint of a Seq-MNIST or MNIST-360 run')
-    p.add_argument('--base_path', default=default_data_path(), help='folder holding MNIST/raw/')
+    p.add_argument('--base_path', default=default_data_path(),
+                   help='folder holding MNIST/raw/ (default: $DYNAMOS_DATA, else <repo>/data)')
     p.add_argument('--tasks', type=int, help='the tasks the checkpoint was trained on (a `--savecheck task` checkpoint '
                                           'of an earlier task; default: all): evaluated on those tasks, '
                                           'recalibrated with the last of them')

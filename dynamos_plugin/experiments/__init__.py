@@ -4,24 +4,42 @@ Reproduce the paper's Tables 1 and 2, side by side with Mammoth's ER, DER and DE
 Every run is one ``mammoth/main.py`` process. Its log goes to ``runs/table<T>/<dataset>/<method>/
 buf<B>/seed<S>/log.txt``; when it exits 0 with a final accuracy line, a parsed record (final and
 per-task accuracies, wall time, arguments, seed, commits, hardware) is written atomically to
-``results/records/<dataset>__<method>__buf<B>__seed<S>.json``. A run with a record is never redone;
+``<results>/records/<dataset>__<method>__buf<B>__seed<S>.json``. A run with a record is never redone;
 a run without one (interrupted, failed) is redone from scratch, so an interrupted grid resumes
-where it stopped. ``--report`` builds ``results/report/`` from the records alone;
-``--measure-svhn-epoch`` writes ``results/benchmarks/svhn_epoch_time.json``, which the report quotes.
+where it stopped. A failed run's console line gives its reason and Mammoth's error line (``exit code
+1: ValueError: ...``). While a run is under way, ``runs/.../seed<S>.lock`` keeps other runners off it;
+its runner removes it when the run is over.
+
+Two results folders (``--results-dir``):
+
+- ``runs/results/`` (``<runs-dir>/results``, git-ignored), the default for running, ``--dry-run`` and
+  ``--measure-svhn-epoch``: the user's own records, so that a fresh clone runs the whole grid;
+- ``results/``, committed: the reference this repository publishes (101 records of both grids, their
+  report). Whoever updates it passes ``--results-dir results`` explicitly.
+
+``--report`` builds ``<results>/report/`` from the records alone: the tables as Markdown, CSV and LaTeX
+(booktabs), ``comparison.md`` and the plots. Without ``--results-dir`` it rebuilds the committed
+report from ``results/records``; ``--report --results-dir runs/results`` builds the user's report, each
+cell beside the committed reference's (``--reference-dir``, default ``results/``) and the paper's.
+``--measure-svhn-epoch`` writes ``<results>/benchmarks/svhn_epoch_time.json``, which the report quotes.
 
 A record names no machine: its ``command`` and ``log`` hold paths inside the repository relative to
-the repository root, and the data folder as it was given (``--base-path``; the default as
-``../shared/data``). The process itself gets absolute paths (Mammoth changes directory into ``mammoth/``).
+the repository root, and the data folder as it was given (``--base-path``; the default,
+``$DYNAMOS_DATA`` or else ``<repo>/data``, the README's folder, as ``$DYNAMOS_DATA`` is set or as
+``data``; the committed records say ``../shared/data``, the folder they were run with). The process
+itself gets absolute paths (Mammoth changes directory into ``mammoth/``).
 
 Usage (through ``./run_experiments.sh``, which runs ``python -m dynamos_plugin.experiments`` with the
 repository's venv)::
 
-    ./run_experiments.sh --table 2 -j 2             # Table 2 (Seq-MNIST), two runs at a time
+    ./run_experiments.sh --table 2 -j 2             # Table 2 (Seq-MNIST), two runs at a time -> runs/results/
     ./run_experiments.sh --table 1 --method dynamos --buffer 500 --seed 0
     ./run_experiments.sh --dry-run                   # list the commands of the whole grid
-    ./run_experiments.sh --report                    # tables and plots from the records
+    ./run_experiments.sh --report --results-dir runs/results   # your report, beside the committed reference
+    ./run_experiments.sh --report                    # the committed report, from results/records
     ./run_experiments.sh --table 2 --executor slurm --slurm-partition gpu --slurm-gpus 1
     ./run_experiments.sh --measure-svhn-epoch        # time one Seq-SVHN epoch, project the grid
+    ./run_experiments.sh --table 2 --results-dir results   # update the committed reference grid
 
 Grids (:data:`~dynamos_plugin.experiments.grid.TABLES`): ``--table 2`` is Seq-MNIST, buffers
 500/1000/2000, 3 seeds of Dynamos, ER, DER, DER++ and SGD; ``--table 1`` is MNIST-360, buffers

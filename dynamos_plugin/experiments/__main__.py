@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import List
 
 import dynamos_plugin.experiments as package
-from dynamos_plugin.experiments.execute import allow_starts
+from dynamos_plugin.experiments.execute import allow_starts, stop_active
 from dynamos_plugin.experiments.grid import DATASETS, DEFAULT_TABLES, METHODS, TABLES, Run, Settings, \
     default_mammoth_cmd, grid
 from dynamos_plugin.experiments.launch import run_grid
-from dynamos_plugin.experiments.records import recorded_default_data_path
+from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, \
+    recorded_default_data_path
 from dynamos_plugin.experiments.report import report
 from dynamos_plugin.experiments.svhn_timing import SVHN_TEST, SVHN_TRAIN, measure_svhn_epoch
-from dynamos_plugin.mammoth_glue import REPO, default_data_path
+from dynamos_plugin.mammoth_glue import REPO, default_data_path, repo_relative
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -40,10 +41,13 @@ def _add_actions(p: argparse.ArgumentParser) -> None:
     act = p.add_argument_group('what to do (default: run the selection)')
     act.add_argument('--dry-run', action='store_true', help='print the commands (and done/todo), run nothing')
     act.add_argument('--report', action='store_true',
-                     help='build the tables and plots in --results-dir/report from its records')
+                     help='build the tables (Markdown, CSV, LaTeX) and plots in --results-dir/report from its records; '
+                          'without --results-dir: the committed reference report, results/report/ from '
+                          'results/records/; with it (e.g. --results-dir runs/results, your runs): your report, '
+                          'each cell beside the committed reference (--reference-dir)')
     act.add_argument('--measure-svhn-epoch', action='store_true',
                      help='time one Seq-SVHN epoch of Dynamos on a synthetic SVHN-sized set (heavy) and project the '
-                          'grid (written to --results-dir/benchmarks/svhn_epoch_time.json)')
+                          'grid (written to --results-dir/benchmarks/svhn_epoch_time.json; default runs/results/)')
     act.add_argument('--svhn-size', type=int, nargs=2, metavar=('TRAIN', 'TEST'), default=(SVHN_TRAIN, SVHN_TEST),
                      help='images of the synthetic SVHN (default: the real %(default)s)')
 
@@ -53,12 +57,18 @@ def _add_running(p: argparse.ArgumentParser) -> None:
     run.add_argument('-j', '--jobs', type=int, default=1, help='runs at a time (local executor; default 1)')
     run.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
     run.add_argument('--base-path', default=None,
-                     help='data folder, Mammoth\'s --base_path, recorded as given (default: $DYNAMOS_DATA or '
-                          '../shared/data beside the repository)')
-    run.add_argument('--runs-dir', type=Path, default=REPO / 'runs', help='logs, one folder per run (default: runs/)')
-    run.add_argument('--results-dir', type=Path, default=REPO / 'results',
-                     help='records (records/*.json), report (report/) and the Seq-SVHN timing (benchmarks/) '
-                          '(default: results/)')
+                     help='data folder, Mammoth\'s --base_path, recorded as given (default: $DYNAMOS_DATA, else '
+                          '<repo>/data, recorded as "data")')
+    run.add_argument('--runs-dir', type=Path, default=REPO / 'runs',
+                     help='logs, one folder per run (default: runs/, git-ignored)')
+    run.add_argument('--results-dir', type=Path, default=None,
+                     help='records (records/*.json), report (report/) and the Seq-SVHN timing (benchmarks/). '
+                          'Default: <runs-dir>/results, i.e. runs/results/, your own runs (a run with a record there '
+                          'is done); for --report alone: results/, the committed reference. Whoever updates the '
+                          'committed reference grid passes --results-dir results')
+    run.add_argument('--reference-dir', type=Path, default=REFERENCE,
+                     help='--report: the results whose numbers each cell of the report is shown beside (default: '
+                          'results/, the committed reference; none when it is --results-dir itself)')
     run.add_argument('--extra-args', default='', metavar='ARGS',
                      help='extra arguments for every Mammoth run, one quoted string (e.g. "--debug_mode 1"; a single '
                           'flag needs the = form: --extra-args=--flag); kept in the records')
@@ -84,8 +94,10 @@ def _add_slurm(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='run_experiments.sh', description=package.__doc__.split('\n\n')[0].strip(),
-                                epilog='See the docstring of dynamos_plugin/experiments/__init__.py for the methods '
-                                       'and choices.')
+                                epilog='Your runs\' records go to runs/results/ (git-ignored); results/ is the '
+                                       'committed reference, which a run never counts as yours. Compare with it: '
+                                       './run_experiments.sh --report --results-dir runs/results. See the docstring '
+                                       'of dynamos_plugin/experiments/__init__.py for the methods and choices.')
     for add in (_add_selection, _add_actions, _add_running, _add_slurm):
         add(p)
     return p
@@ -101,7 +113,7 @@ def _selection(a: argparse.Namespace) -> List[Run]:
 
 
 def _settings(a: argparse.Namespace, mammoth_cmd: List[str]) -> Settings:
-    """The data folder is recorded as given (the default as ``../shared/data``) and handed to Mammoth absolute."""
+    """The data folder is recorded as given (the default as ``data``) and handed to Mammoth absolute."""
     if a.executor == 'slurm':
         threads = a.threads or a.slurm_cpus
     else:
@@ -109,8 +121,20 @@ def _settings(a: argparse.Namespace, mammoth_cmd: List[str]) -> Settings:
     given, data_dir = ((a.base_path, a.base_path) if a.base_path is not None
                        else (recorded_default_data_path(), default_data_path()))
     return Settings(base_path=given, data_dir=os.path.abspath(data_dir), runs_dir=a.runs_dir.resolve(),
-                    results_dir=a.results_dir.resolve(), mammoth_cmd=mammoth_cmd, threads=threads,
+                    results_dir=_results_dir(a), mammoth_cmd=mammoth_cmd, threads=threads,
                     extra_args=shlex.split(a.extra_args))
+
+
+def _results_dir(a: argparse.Namespace) -> Path:
+    """``--results-dir``, else the user's own folder, ``<runs-dir>/results``."""
+    return (a.results_dir or default_results_dir(a.runs_dir)).resolve()
+
+
+def _where(settings: Settings) -> str:
+    """Where this invocation's records go, and how to build their report."""
+    shown = repo_relative(settings.results_dir)
+    return (f'records: {shown}/records/ (a run with a record there is done); their report: '
+            f'./run_experiments.sh --report --results-dir {shlex.quote(shown)}')
 
 
 def _dry_run(runs: List[Run], settings: Settings) -> int:
@@ -119,6 +143,7 @@ def _dry_run(runs: List[Run], settings: Settings) -> int:
         print(f'[{state}] {shlex.join(settings.command(run))}')
     n_done = sum(settings.record_path(r).exists() for r in runs)
     print(f'{len(runs)} runs, {n_done} done, {len(runs) - n_done} to run (dry run: nothing was run)')
+    print(_where(settings))
     return 0
 
 
@@ -140,18 +165,21 @@ def _run(a: argparse.Namespace, runs: List[Run], settings: Settings) -> int:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         allow_starts()
+    print(_where(settings), flush=True)
     return 1 if failures else 0
 
 
 def main(argv=None) -> int:
     a = build_parser().parse_args(argv)
     mammoth_cmd = shlex.split(a.python) if a.python else default_mammoth_cmd()
-    if a.report:
-        for path in report(a.results_dir.resolve()):
-            print(f'wrote {path}')
+    if a.report:  # without --results-dir: the committed reference report
+        results_dir = (a.results_dir or REFERENCE).resolve()
+        reference = a.reference_dir.resolve() if a.reference_dir else None
+        for path in report(results_dir, None if reference == results_dir else reference):
+            print(f'wrote {repo_relative(path)}')
         return 0
     if a.measure_svhn_epoch:
-        print(json.dumps(measure_svhn_epoch(a.results_dir.resolve(), *a.svhn_size, threads=os.cpu_count() or 1,
+        print(json.dumps(measure_svhn_epoch(_results_dir(a), *a.svhn_size, threads=os.cpu_count() or 1,
                                             mammoth_cmd=mammoth_cmd), indent=1))
         return 0
     runs = _selection(a)
@@ -167,5 +195,19 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def entry(argv=None) -> int:
+    """:func:`main` for the command line: a closed output pipe (``./run_experiments.sh --dry-run | head``) ends it
+    quietly, as it ends other command-line tools (exit status 141, SIGPIPE's), after stopping its runs."""
+    try:
+        status = main(argv)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        stop_active()  # a run of this runner, if any, is stopped as by Ctrl-C: the next invocation redoes it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+        return 141
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(entry())

@@ -5,6 +5,7 @@ import contextlib
 import datetime
 import fcntl
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -13,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import IO, Iterator, Optional, Tuple
 
 from dynamos_plugin.experiments.grid import TABLES, Run, Settings
 from dynamos_plugin.experiments.records import git_state, hardware, write_json
@@ -35,26 +36,64 @@ def execute(run: Run, settings: Settings) -> dict:
     """Runs one cell-seed from scratch and, if it succeeded, writes its record. Returns a summary record.
 
     Status: ``ok`` (record written), ``failed`` (exit code non-zero, or no accuracy line: the
-    details go to ``<run dir>/failed.json``; no record, so the next invocation redoes it),
-    ``skipped`` (a record appeared meanwhile) or ``busy`` (another runner is running it now: a
-    lock file beside the run folder, held by the Mammoth process too, says so).
+    details go to ``<run dir>/failed.json``, with Mammoth's error line as ``error``; no record, so
+    the next invocation redoes it), ``skipped`` (a record appeared meanwhile) or ``busy`` (another
+    runner is running it now: a lock file beside the run folder, held by the Mammoth process too,
+    says so; its holder removes it when the run is over).
     """
     run_dir = settings.run_dir(run)
     base = {'run': run.name, 'table': run.table, 'dataset': run.dataset, 'method': run.method, 'buffer': run.buffer,
             'seed': run.seed, 'log': repo_relative(run_dir / 'log.txt')}
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(run_dir.parent / f'{run_dir.name}.lock', 'w') as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with run_lock(run_dir.parent / f'{run_dir.name}.lock', run.name) as lock:
+        if lock is None:
             return dict(base, status='busy')
-        except OSError as e:  # a file system without locks (some cluster mounts): run unguarded
-            print(f'warning: cannot lock {lock.name} ({e}); running {run.name} without the guard', file=sys.stderr)
         if settings.record_path(run).exists():
             return dict(base, status='skipped')
         if _STOPPING.is_set():
             return dict(base, status='failed', returncode=None, reason='not started: the runner was interrupted')
         return _execute_locked(run, settings, run_dir, base, lock.fileno())
+
+
+@contextlib.contextmanager
+def run_lock(path: Path, name: str = '', attempts: int = 20) -> Iterator[Optional[IO]]:
+    """Holds the lock file ``path`` for the ``with`` block: yields it open and locked (an exclusive ``flock``),
+    or None when another runner holds it. The holder removes the file at the end, before letting go of it.
+
+    Removing a lock file is safe because a runner checks, once it holds the lock of the file it opened,
+    that this file is still the one at ``path``: a runner that opened the file just before its holder
+    removed it would otherwise lock a file nobody else can see, beside a new one another runner locks.
+    It then tries again with the file now at ``path``. On a file system without locks (some cluster
+    mounts) the block runs unguarded, with a warning, and the file is left where it is.
+    """
+    for _ in range(attempts):
+        lock = open(path, 'a')
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            yield None
+            return
+        except OSError as e:
+            print(f'warning: cannot lock {path} ({e}); running {name} without the guard', file=sys.stderr)
+            with lock:
+                yield lock
+            return
+        try:
+            current = os.path.samestat(os.fstat(lock.fileno()), os.stat(path))
+        except FileNotFoundError:
+            current = False
+        if not current:  # its holder removed it (and released it) after we opened it: take the one at path now
+            lock.close()
+            continue
+        try:
+            yield lock
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # still held: nobody else can be running this run meanwhile
+            lock.close()
+        return
+    yield None  # the file kept being replaced: other runners are taking turns on this run
 
 
 def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, lock_fd: int) -> dict:
@@ -79,7 +118,8 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
         record.update(parsed, status='ok')
         write_json(settings.record_path(run), record)
         return record
-    record.update(status='failed', reason=reason, log_tail=_tail(run_dir / 'log.txt'))
+    record.update(status='failed', reason=reason, error=error_line(text) if returncode else None,
+                  log_tail=_tail(run_dir / 'log.txt'))
     write_json(run_dir / 'failed.json', record)
     return record
 
@@ -103,6 +143,36 @@ def _run_mammoth(cmd, log_path: Path, threads: int, lock_fd: int) -> Tuple[Optio
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.discard(proc)
+
+
+# the line that says why a run failed: argparse's "main.py: error: ...", Mammoth's last words for a failed run
+# (utils: "[ERROR] <time> - <Type>: <message>", patches/0007), or a traceback's last line (MAMMOTH_TRACEBACK=1)
+_ARGPARSE_ERROR_RE = re.compile(r'^\S+: error: .*')
+_LOGGED_ERROR_RE = re.compile(r'^\[ERROR\] .*? - ((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*: .*)')
+_EXCEPTION_RE = re.compile(r'^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)(?:: .*)?$')
+_MAX_ERROR_CHARS = 500
+
+
+def error_line(log: str) -> Optional[str]:
+    """Why a failed Mammoth process failed, in one line of its log: an argparse error, else the last error
+    Mammoth logged (``<Type>: <message>``), else the last line of a traceback, else the last non-empty line
+    (the runner's own first line, the command, aside). Long lines are cut to 500 characters."""
+    lines = [line.strip() for line in log.splitlines()[1 if log.startswith('# ') else 0:] if line.strip()]
+    found = None
+    for pattern in (_ARGPARSE_ERROR_RE, _LOGGED_ERROR_RE, _EXCEPTION_RE):
+        match = next((m for m in map(pattern.match, reversed(lines)) if m), None)
+        if match:
+            found = match.group(match.lastindex or 0)
+            break
+    found = found or (lines[-1] if lines else None)
+    if found and len(found) > _MAX_ERROR_CHARS:
+        found = found[:_MAX_ERROR_CHARS - 3] + '...'
+    return found
+
+
+def failure_text(record: dict) -> str:
+    """A failed run's reason and, when there is one, its error line: ``exit code 1: ValueError: boom``."""
+    return f'{record.get("reason")}: {record["error"]}' if record.get('error') else str(record.get('reason'))
 
 
 def _failure_reason(run: Run, text: str, parsed: Optional[dict], returncode: Optional[int]) -> Optional[str]:

@@ -5,7 +5,7 @@ import contextlib
 import time
 from typing import Callable, List, Optional
 
-from dynamos_plugin.experiments.execute import execute, stop_active
+from dynamos_plugin.experiments.execute import execute, failure_text, stop_active
 from dynamos_plugin.experiments.grid import Run, Settings
 from dynamos_plugin.experiments.records import write_json
 from dynamos_plugin.mammoth_glue import repo_relative
@@ -15,7 +15,8 @@ def summary_line(record: dict) -> str:
     if record['status'] == 'ok':
         return f'{record["setting"]} {record["accuracy"]:.2f} % in {record["wall_s"] / 60:.1f} min'
     if record['status'] == 'failed':
-        return f'FAILED ({record.get("reason")}); log: {record["log"]}'
+        reason, error = record.get('reason'), record.get('error')
+        return f'FAILED ({reason})' + (f': {error}' if error else '') + f'; log: {record["log"]}'
     return {'busy': 'skipped: another runner is running it', 'skipped': 'skipped: recorded meanwhile'}[record['status']]
 
 
@@ -62,7 +63,7 @@ def _summary(runs: List[Run], todo: List[Run], results: List[dict], minutes: flo
              f'{counts["failed"]} failed, {counts["busy"] + counts["skipped"]} skipped '
              f'(running elsewhere or recorded meanwhile), in {minutes:.1f} min']
     lines += [f'  ok      {r["run"]}: {summary_line(r)}' for r in results if r['status'] == 'ok']
-    lines += [f'  FAILED  {r["run"]}: {r.get("reason")}; log: {r["log"]}' for r in results if r['status'] == 'failed']
+    lines += [f'  FAILED  {r["run"]}: {failure_text(r)}; log: {r["log"]}' for r in results if r['status'] == 'failed']
     if interrupted:
         lines.append(f'interrupted: {len(todo) - len(results)} runs did not finish; run the same command to resume')
     return '\n'.join(lines)

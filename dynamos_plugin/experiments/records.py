@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
-from dynamos_plugin.mammoth_glue import REPO, default_data_path
+from dynamos_plugin.mammoth_glue import DEFAULT_DATA, REPO
 
 # =============================================================================================
 # Provenance
@@ -61,13 +61,27 @@ def hardware() -> dict:
 
 
 # =============================================================================================
-# Paths as records hold them
+# Where records go, and paths as records hold them
 # =============================================================================================
+
+#: the committed results (records, report, benchmarks): the published reference, updated only on purpose
+#: (``--results-dir results``); a user's runs go to :func:`default_results_dir`
+REFERENCE_DIR = REPO / 'results'
+
+
+def default_results_dir(runs_dir: Path) -> Path:
+    """Where a user's records (and their report) go unless told otherwise: ``<runs dir>/results``, by default
+    ``runs/results`` (git-ignored), so that the committed records do not count as the user's finished runs."""
+    return runs_dir / 'results'
+
 
 def recorded_default_data_path() -> str:
     """The default data folder (:func:`~dynamos_plugin.mammoth_glue.default_data_path`) as records hold it:
-    ``$DYNAMOS_DATA`` as it is set, else ``../shared/data`` (relative to the repository root)."""
-    return os.environ.get('DYNAMOS_DATA', os.path.relpath(default_data_path(), REPO))
+    ``$DYNAMOS_DATA`` as it is set, else ``data`` (``<repo>/data``, relative to the repository root).
+
+    The committed records say ``../shared/data``: they were run with the folder this project's machines
+    keep MNIST in, given as that (the default of the time)."""
+    return os.environ.get('DYNAMOS_DATA') or os.path.relpath(DEFAULT_DATA, REPO)
 
 
 # =============================================================================================

@@ -1,9 +1,15 @@
 """The report, from the records alone: ``<results>/report/`` holds table1.md, table2.md, table_svhn.md
-(mean ± std over seeds next to the paper), comparison.md (every method side by side, wall times)
-and ``plots/accuracy_vs_buffer_<dataset>.png``."""
+(mean ± std over seeds next to the paper; each also as ``.csv`` and as a LaTeX ``.tex`` tabular),
+comparison.md (every method side by side, wall times) and ``plots/accuracy_vs_buffer_<dataset>.png``.
 
+A report of other results than the reference (a user's ``runs/results``) shows each cell beside the
+reference's (the committed ``results/``): the number the reproduction published for it."""
+
+import csv
+import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -11,6 +17,7 @@ from dynamos_plugin.experiments.grid import DATASETS, METHODS, TABLES
 from dynamos_plugin.experiments.published import PAPER, PAPER_CCGN
 from dynamos_plugin.experiments.records import hardware, load_records
 from dynamos_plugin.experiments.svhn_timing import SVHN_TIMING
+from dynamos_plugin.mammoth_glue import repo_relative
 
 # the report: file, title and method order per table
 REPORT_TABLES = {
@@ -60,10 +67,12 @@ def cells(records: List[dict]) -> Dict[tuple, dict]:
     return out
 
 
-def fmt_cell(cell: Optional[dict]) -> str:
+def fmt_cell(cell: Optional[dict], pm: str = ' ± ', dagger: str = ' †') -> str:
+    """``mean ± std (n=N)``; one seed has no spread: ``mean (n=1)``."""
     if not cell:
         return 'not run'
-    return f'{cell["mean"]:.2f} ± {cell["std"]:.2f} (n={cell["n"]})' + (' †' if cell['extra_args'] else '')
+    spread = f'{pm}{cell["std"]:.2f}' if cell['n'] > 1 else ''
+    return f'{cell["mean"]:.2f}{spread} (n={cell["n"]})' + (dagger if cell['extra_args'] else '')
 
 
 def fmt_paper(key) -> str:
@@ -83,19 +92,103 @@ def diff(cell: Optional[dict], key) -> str:
     return f'{d:+.2f}{flag}'
 
 
-def table_markdown(table: str, all_cells: dict, methods: Iterable[str]) -> str:
+def table_keys(table: str, methods: Iterable[str]) -> List[tuple]:
+    """The cells of a table, in its row order: (dataset, method, buffer), SGD with buffer None."""
     spec = TABLES[table]
-    ds = spec['dataset']
-    lines = ['| method | buffer | ours (mean ± std, n seeds) | paper | ours - paper | wall time per run (mean) |',
-             '|---|---|---|---|---|---|']
-    for method in methods:
-        for buffer in (spec['buffers'] if METHODS[method].buffer else (None,)):
-            key = (ds, method, buffer)
-            cell = all_cells.get(key)
-            wall = f'{cell["wall_min"]:.1f} min' if cell else '-'
-            lines.append(f'| {method} | {buffer or "-"} | {fmt_cell(cell)} | {fmt_paper(key)} | {diff(cell, key)} '
-                         f'| {wall} |')
+    return [(spec['dataset'], method, buffer) for method in methods
+            for buffer in (spec['buffers'] if METHODS[method].buffer else (None,))]
+
+
+def _wall(cell: Optional[dict]) -> str:
+    return f'{cell["wall_min"]:.1f} min' if cell else '-'
+
+
+def table_markdown(table: str, all_cells: dict, methods: Iterable[str], reference: Optional[dict] = None) -> str:
+    """The table as Markdown; with ``reference`` (the reference results' cells), a column of those beside ours."""
+    ref_head = ' reference |' if reference is not None else ''
+    lines = [f'| method | buffer | ours (mean ± std, n seeds) |{ref_head} paper | ours - paper '
+             f'| wall time per run (mean) |',
+             '|---|---|---|' + ('---|' if reference is not None else '') + '---|---|---|']
+    for key in table_keys(table, methods):
+        _, method, buffer = key
+        cell = all_cells.get(key)
+        ref = f' {fmt_cell(reference.get(key))} |' if reference is not None else ''
+        lines.append(f'| {method} | {buffer or "-"} | {fmt_cell(cell)} |{ref} {fmt_paper(key)} | {diff(cell, key)} '
+                     f'| {_wall(cell)} |')
     return '\n'.join(lines)
+
+
+CSV_FIELDS = ('dataset', 'method', 'buffer', 'n', 'seeds', 'mean', 'std', 'paper_mean', 'paper_std', 'ours_minus_paper',
+              'wall_min', 'extra_args')
+REFERENCE_FIELDS = ('reference_n', 'reference_mean', 'reference_std')
+
+
+def table_csv(table: str, all_cells: dict, methods: Iterable[str], reference: Optional[dict] = None) -> str:
+    """The table as CSV, one row per cell, unrounded but for 4 decimals; an empty field where there is no value
+    (a cell not run, the std of a single seed, a paper number the paper does not give)."""
+    def num(value):
+        return '' if value is None else round(value, 4)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow(CSV_FIELDS + (REFERENCE_FIELDS if reference is not None else ()))
+    for key in table_keys(table, methods):
+        ds, method, buffer = key
+        cell = all_cells.get(key) or {}
+        n = cell.get('n', 0)
+        paper_mean, paper_std = PAPER.get(key, (None, None))
+        row = [ds, method, '' if buffer is None else buffer, n, ' '.join(map(str, cell.get('seeds', []))),
+               num(cell.get('mean')), num(cell.get('std') if n > 1 else None), num(paper_mean), num(paper_std),
+               num(cell['mean'] - paper_mean if cell and paper_mean is not None else None),
+               num(cell.get('wall_min')), int(cell.get('extra_args', False)) if cell else '']
+        if reference is not None:
+            ref = reference.get(key) or {}
+            row += [ref.get('n', 0), num(ref.get('mean')), num(ref.get('std') if ref.get('n', 0) > 1 else None)]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# method names as a paper's table writes them
+TEX_NAMES = {'dynamos': 'Dynamos', 'msa': 'MSA (Eq.~8)', 'sgd': 'SGD', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++'}
+
+
+def _tex_cell(cell: Optional[dict]) -> str:
+    return fmt_cell(cell, pm=' $\\pm$ ', dagger='$^\\dagger$')
+
+
+def _tex_paper(key) -> str:
+    return fmt_paper(key).replace(' ± ', ' $\\pm$ ') if key in PAPER else '--'
+
+
+def _tex_diff(cell: Optional[dict], key) -> str:
+    text = diff(cell, key)
+    if text == '-':
+        return '--'
+    number, _, flag = text.partition(' ')
+    return f'${number}$' + (' ($>$ 2 std)' if flag else '')
+
+
+def table_tex(table: str, title: str, source: str, all_cells: dict, methods: Iterable[str],
+              reference: Optional[dict] = None) -> str:
+    """The table as a LaTeX tabular with booktabs rules (``\\usepackage{booktabs}``), mean $\\pm$ std; a method's
+    name on its first row only."""
+    columns = ['Method', 'Buffer', 'Ours'] + (['Reference'] if reference is not None else []) + [
+        'Paper', 'Ours $-$ paper', 'Wall time per run']
+    lines = [f'% {title}', f'% Built by ./run_experiments.sh --report from {source}; needs \\usepackage{{booktabs}}',
+             '\\begin{tabular}{ll' + 'r' * (len(columns) - 2) + '}', '\\toprule', ' & '.join(columns) + ' \\\\',
+             '\\midrule']
+    previous = None
+    for key in table_keys(table, methods):
+        _, method, buffer = key
+        cell = all_cells.get(key)
+        row = [TEX_NAMES.get(method, method) if method != previous else '', str(buffer or '--'), _tex_cell(cell)]
+        if reference is not None:
+            row.append(_tex_cell(reference.get(key)))
+        row += [_tex_paper(key), _tex_diff(cell, key), _wall(cell).replace('-', '--')]
+        lines.append(' & '.join(row) + ' \\\\')
+        previous = method
+    lines += ['\\bottomrule', '\\end{tabular}']
+    return '\n'.join(lines) + '\n'
 
 
 def hardware_markdown(records: List[dict]) -> str:
@@ -141,10 +234,11 @@ def svhn_note(results_dir: Path) -> str:
             f'about {m["grid_days"]:.1f} days on one such machine ({m.get("conditions", "")}).\n')
 
 
-def _table_page(table: str, results_dir: Path, header: str, notes: str, all_cells: dict) -> str:
+def _table_page(table: str, results_dir: Path, header: str, notes: str, all_cells: dict,
+                reference: Optional[dict] = None) -> str:
     """One table's page: title, provenance, the table, the notes, the paper's CCGN, Seq-SVHN's timing."""
     fname, title, methods = REPORT_TABLES[table]
-    text = f'# {title}\n\n{header}\n{table_markdown(table, all_cells, methods)}\n{notes}'
+    text = f'# {title}\n\n{header}\n{table_markdown(table, all_cells, methods, reference)}\n{notes}'
     ds = TABLES[table]['dataset']
     ccgn = [f'{b}: {PAPER_CCGN[ds, b]:.2f}' for b in TABLES[table]['buffers'] if (ds, b) in PAPER_CCGN]
     if ccgn:
@@ -166,23 +260,42 @@ def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def report(results_dir: Path) -> List[Path]:
-    """Builds table1.md, table2.md, table_svhn.md, comparison.md and plots/ in ``results_dir/report`` from the
-    records of ``results_dir/records``; links ``results_dir/studies/README.md`` when there is one."""
+def _reference_note(out: Path, reference_dir: Path, n_records: int, fname: str) -> str:
+    page = Path(os.path.relpath(reference_dir / REPORT_DIR / fname, out)).as_posix()
+    return (f'\nThe *reference* column is the same cell in the reference results, '
+            f'`{repo_relative(reference_dir)}/records/` '
+            f'({n_records} run records; [their report]({page})): what this repository published for it.\n')
+
+
+def report(results_dir: Path, reference_dir: Optional[Path] = None) -> List[Path]:
+    """Builds table1.md, table2.md, table_svhn.md (each also as .csv and .tex), comparison.md and plots/ in
+    ``results_dir/report`` from the records of ``results_dir/records``; links ``results_dir/studies/README.md``
+    when there is one. With ``reference_dir`` (the committed ``results/``, for a user's report), each table
+    shows the reference's cell beside ours."""
     records = load_records(results_dir)
     all_cells = cells(records)
+    reference_records = load_records(reference_dir) if reference_dir is not None else None
+    reference = cells(reference_records) if reference_records is not None else None
     out = results_dir / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    header = (f'{hardware_markdown(records)} Built by `./run_experiments.sh --report` from '
-              f'{sum(r.get("status") == "ok" for r in records)} run records in `{results_dir.name}/records/`.\n')
+    source = f'{sum(r.get("status") == "ok" for r in records)} run records in `{repo_relative(results_dir)}/records/`'
+    header = f'{hardware_markdown(records)} Built by `./run_experiments.sh --report` from {source}.\n'
     notes = NOTES
     if (results_dir / STUDIES_PAGE).exists():
         notes += ('\nWhy cells differ from the paper, and where the spread between seeds comes from: '
                   f'[{STUDIES_PAGE.as_posix()}](../{STUDIES_PAGE.as_posix()}).\n')
     written = []
-    for table, (fname, _, _) in REPORT_TABLES.items():
-        (out / fname).write_text(_table_page(table, results_dir, header, notes, all_cells))
-        written.append(out / fname)
+    for table, (fname, title, methods) in REPORT_TABLES.items():
+        page_notes = notes
+        if reference is not None:
+            n_ref = sum(r.get('status') == 'ok' for r in reference_records)
+            page_notes += _reference_note(out, reference_dir, n_ref, fname)
+        (out / fname).write_text(_table_page(table, results_dir, header, page_notes, all_cells, reference))
+        stem = Path(fname).stem
+        (out / f'{stem}.csv').write_text(table_csv(table, all_cells, methods, reference))
+        (out / f'{stem}.tex').write_text(table_tex(table, title, source.replace('`', ''), all_cells, methods,
+                                                   reference))
+        written += [out / fname, out / f'{stem}.csv', out / f'{stem}.tex']
     (out / 'comparison.md').write_text(_comparison_page(header, all_cells, records))
     written.append(out / 'comparison.md')
     return written + write_plots(all_cells, out / 'plots')
@@ -210,53 +323,117 @@ def write_plots(all_cells: dict, folder: Path) -> List[Path]:
     return written
 
 
-def _plot_ours(ax, ds: str, buffers, all_cells: dict) -> bool:
-    """Our cells: one line per method with a buffer, a horizontal band for one without; whether any was drawn."""
-    plotted = False
+#: one colour per method, the same in every plot (our runs solid, the paper's numbers dashed, in the same colour)
+METHOD_COLOURS = {'dynamos': 'tab:blue', 'msa': 'tab:purple', 'sgd': 'tab:gray', 'er': 'tab:orange',
+                  'der': 'tab:green', 'derpp': 'tab:red'}
+
+
+def _plot_ours(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List[float]]:
+    """Our cells: one line per method with a buffer, a horizontal band for one without; the values drawn
+    (means and the ends of their error bars), of the methods with a buffer and of those without."""
+    lines: List[float] = []
+    flat: List[float] = []
     for method in METHODS:
+        colour = METHOD_COLOURS[method]
         if not METHODS[method].buffer:
             cell = all_cells.get((ds, method, None))
             if cell:
-                ax.axhline(cell['mean'], color='grey', linestyle=':', label=f'{method} (no buffer, n={cell["n"]})')
-                ax.axhspan(cell['mean'] - cell['std'], cell['mean'] + cell['std'], color='grey', alpha=0.15)
-                plotted = True
+                ax.axhline(cell['mean'], color=colour, linestyle='-', linewidth=1.2,
+                           label=f'{method} (no buffer, n={cell["n"]})')
+                ax.axhspan(cell['mean'] - cell['std'], cell['mean'] + cell['std'], color=colour, alpha=0.15)
+                flat += [cell['mean'] - cell['std'], cell['mean'] + cell['std']]
             continue
         points = [(b, all_cells[ds, method, b]) for b in buffers if (ds, method, b) in all_cells]
         if points:
             ax.errorbar([b for b, _ in points], [c['mean'] for _, c in points], yerr=[c['std'] for _, c in points],
-                        marker='o', capsize=3, label=method)
-            plotted = True
-    return plotted
+                        color=colour, marker='o', capsize=3, label=method)
+            lines += [c['mean'] + sign * c['std'] for _, c in points for sign in (-1, 1)]
+    return lines, flat
 
 
-def _plot_paper(ax, ds: str, buffers) -> None:
-    for method, style in (('dynamos', 'k--'), ('msa', 'k:')):
+def _plot_paper(ax, ds: str, buffers) -> Tuple[List[float], List[float]]:
+    """The paper's numbers, dashed, in the method's colour; the values drawn, as :func:`_plot_ours`."""
+    lines: List[float] = []
+    flat: List[float] = []
+    for method in (m for m in METHODS if METHODS[m].buffer):
         paper = [(b, *PAPER[ds, method, b]) for b in buffers if (ds, method, b) in PAPER]
         if paper:
-            ax.errorbar([p[0] for p in paper], [p[1] for p in paper], yerr=[p[2] or 0 for p in paper], fmt=style,
-                        marker='x', capsize=3, alpha=0.7, label=f'{method} (paper)')
+            ax.errorbar([p[0] for p in paper], [p[1] for p in paper], yerr=[p[2] or 0 for p in paper],
+                        color=METHOD_COLOURS[method], linestyle='--', marker='x', capsize=3, alpha=0.8,
+                        label=f'{method} (paper)')
+            lines += [p[1] + sign * (p[2] or 0) for p in paper for sign in (-1, 1)]
     for method in (m for m in METHODS if not METHODS[m].buffer and (ds, m, None) in PAPER):
-        ax.axhline(PAPER[ds, method, None][0], color='black', linestyle='-.', alpha=0.5, label=f'{method} (paper)')
+        mean, std = PAPER[ds, method, None]
+        ax.axhline(mean, color=METHOD_COLOURS[method], linestyle='--', alpha=0.8, label=f'{method} (paper)')
+        flat += [mean - (std or 0), mean + (std or 0)]
+    return lines, flat
+
+
+def y_limits(values: List[float]) -> Tuple[float, float]:
+    """An accuracy axis zoomed to the values drawn (means and the ends of their error bars, which may pass 100),
+    with a margin of 5 % of their range (at least 1 point) on each side."""
+    if not values:
+        return 0.0, 100.0
+    lo, hi = min(values), max(values)
+    margin = max(0.05 * (hi - lo), 1.0)
+    return lo - margin, hi + margin
+
+
+def split_axis(lines: List[float], flat: List[float]) -> bool:
+    """Whether the methods without a buffer (SGD, far below) get a panel of their own under the others: when the
+    gap between both is wider than half the range of the others, one axis would squeeze the others flat."""
+    if not lines or not flat:
+        return False
+    return min(lines) - max(flat) > 0.5 * (max(lines) - min(lines))
+
+
+def _draw(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List[float], bool]:
+    ours_lines, ours_flat = _plot_ours(ax, ds, buffers, all_cells)
+    paper_lines, paper_flat = _plot_paper(ax, ds, buffers)
+    ax.grid(alpha=0.3)
+    return ours_lines + paper_lines, ours_flat + paper_flat, bool(ours_lines or ours_flat)
 
 
 def plot_accuracy_vs_buffer(plt, table: str, all_cells: dict, path: Path) -> None:
-    """One line per method (mean ± std over seeds, error bars), SGD as a horizontal band, the paper dashed."""
+    """One line per method (mean ± std over seeds, error bars), SGD as a horizontal band, the paper dashed; one
+    colour per method (:data:`METHOD_COLOURS`); the accuracy axis zoomed to the data (:func:`y_limits`), with
+    SGD in a narrow panel of its own when it lies far below the others (:func:`split_axis`)."""
     ds, buffers = TABLES[table]['dataset'], TABLES[table]['buffers']
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    plotted = _plot_ours(ax, ds, buffers, all_cells)
-    _plot_paper(ax, ds, buffers)
-    if not plotted:
-        ax.text(0.98, 0.03, 'no runs recorded yet', transform=ax.transAxes, ha='right', va='bottom', color='grey',
-                bbox={'facecolor': 'white', 'edgecolor': 'none', 'alpha': 0.8})
-    ax.set_xscale('log')
-    ax.minorticks_off()
-    ax.set_xticks(buffers)
-    ax.set_xticklabels([str(b) for b in buffers])
-    ax.set_xlabel('buffer size')
-    ax.set_ylabel(DATASETS[ds].accuracy.split(' (Mammoth')[0])
-    ax.set_title(f'{ds}: final accuracy vs buffer size (mean ± std over seeds)')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc='best')
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
+    lines, flat, ours = _draw(ax, ds, buffers, all_cells)
+    axes = [ax]
+    if split_axis(lines, flat):  # a broken axis: the methods with a buffer above, SGD below
+        plt.close(fig)
+        fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8.5, 4.5), gridspec_kw={'height_ratios': (4, 1)})
+        for a in axes:
+            _draw(a, ds, buffers, all_cells)
+        axes[0].set_ylim(*y_limits(lines))
+        axes[1].set_ylim(*y_limits(flat))
+        axes[0].spines['bottom'].set_visible(False)
+        axes[1].spines['top'].set_visible(False)
+        axes[0].tick_params(bottom=False)
+        marks = {'marker': [(-1, -0.5), (1, 0.5)], 'markersize': 10, 'linestyle': 'none', 'color': 'k', 'mec': 'k',
+                 'mew': 1, 'clip_on': False}
+        axes[0].plot([0, 1], [0, 0], transform=axes[0].transAxes, **marks)
+        axes[1].plot([0, 1], [1, 1], transform=axes[1].transAxes, **marks)
+    else:
+        ax.set_ylim(*y_limits(lines + flat))
+    if not ours:
+        axes[-1].text(0.98, 0.03, 'no runs recorded yet', transform=axes[-1].transAxes, ha='right', va='bottom',
+                      color='grey', bbox={'facecolor': 'white', 'edgecolor': 'none', 'alpha': 0.8})
+    bottom = axes[-1]
+    bottom.set_xscale('log')
+    bottom.minorticks_off()
+    bottom.set_xticks(buffers)
+    bottom.set_xticklabels([str(b) for b in buffers])
+    bottom.set_xlabel('buffer size')
+    label = DATASETS[ds].accuracy.split(' (Mammoth')[0]
+    if len(axes) > 1:
+        fig.supylabel(label, fontsize=10)
+    else:
+        ax.set_ylabel(label)
+    axes[0].set_title(f'{ds}: final accuracy vs buffer size (mean ± std over seeds)')
+    axes[0].legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

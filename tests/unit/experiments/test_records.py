@@ -1,0 +1,57 @@
+"""Records and their provenance: the commits a run is credited with, where records go, the data folder as
+records hold it, writing and reading records."""
+
+import json
+import subprocess
+
+from dynamos_plugin import mammoth_glue
+from dynamos_plugin.experiments import records
+from dynamos_plugin.mammoth_glue import REPO
+
+
+def test_git_state_of_a_repository_with_a_patched_submodule(tmp_path):
+    def git(cwd, *args):
+        subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'protocol.file.allow=always',
+                        *args], cwd=cwd, check=True, capture_output=True)
+    inner, outer = tmp_path / 'inner', tmp_path / 'outer'
+    for repo in (inner, outer):
+        repo.mkdir()
+        git(repo, 'init', '-q')
+        (repo / 'a.txt').write_text('a\n')
+        git(repo, 'add', 'a.txt')
+        git(repo, 'commit', '-qm', 'a')
+    git(outer, 'submodule', 'add', '-q', str(inner), 'sub')
+    git(outer, 'commit', '-qm', 'sub')
+    (outer / 'sub' / 'a.txt').write_text('patched\n')  # a patch applied inside the submodule
+    state = records.git_state(outer)
+    assert state['dirty'] is False and state['diff_sha1'] is None and len(state['commit']) == 40
+    assert records.git_state(outer / 'sub')['dirty'] is True
+    (outer / 'a.txt').write_text('changed\n')
+    assert records.git_state(outer)['dirty'] is True
+
+
+def test_the_users_records_and_the_committed_reference_are_apart():
+    assert records.REFERENCE_DIR == REPO / 'results'
+    assert records.default_results_dir(REPO / 'runs') == REPO / 'runs' / 'results'
+    ignored = subprocess.run(['git', 'check-ignore', '-q', 'runs/results/records/x.json'], cwd=REPO)
+    assert ignored.returncode == 0  # the user's records are not the repository's
+
+
+def test_the_default_data_folder_is_the_readmes(monkeypatch):
+    """$DYNAMOS_DATA, else <repo>/data (the README's `--base_path "$PWD/data"`); records hold it as `data`."""
+    monkeypatch.delenv('DYNAMOS_DATA', raising=False)
+    assert mammoth_glue.default_data_path() == str(REPO / 'data')
+    assert records.recorded_default_data_path() == 'data'
+    monkeypatch.setenv('DYNAMOS_DATA', 'rel/data')
+    assert mammoth_glue.default_data_path() == 'rel/data' and records.recorded_default_data_path() == 'rel/data'
+    monkeypatch.setenv('DYNAMOS_DATA', '')  # set but empty: the default
+    assert mammoth_glue.default_data_path() == str(REPO / 'data') and records.recorded_default_data_path() == 'data'
+
+
+def test_write_and_load_records(tmp_path, capsys):
+    records.write_json(tmp_path / 'records' / 'a.json', {'accuracy': 1.5})
+    (tmp_path / 'records' / 'b.json').write_text('{"half a record')
+    assert records.load_records(tmp_path) == [{'accuracy': 1.5}]
+    assert 'skipping unreadable record' in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / 'records').iterdir()] == ['a.json', 'b.json']  # no temporary file left
+    assert json.loads((tmp_path / 'records' / 'a.json').read_text()) == {'accuracy': 1.5}
