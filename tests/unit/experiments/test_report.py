@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from dynamos_plugin import mammoth_glue
-from dynamos_plugin.experiments import __main__ as cli, records, report, svhn_timing
+from dynamos_plugin.experiments import __main__ as cli, cells, formats, plots, records, report, svhn_timing
 from dynamos_plugin.mammoth_glue import REPO
 
 
@@ -76,7 +76,7 @@ def test_report_from_records(results):
 def test_report_as_csv(results):
     report.report(results)
     rows = list(csv.DictReader(io.StringIO((results / 'report' / 'table1.csv').read_text())))
-    assert list(rows[0]) == list(report.CSV_FIELDS)
+    assert list(rows[0]) == list(formats.CSV_FIELDS)
     assert [(r['method'], r['buffer']) for r in rows] == [
         ('dynamos', '100'), ('dynamos', '200'), ('dynamos', '500'), ('msa', '100'), ('msa', '200'), ('msa', '500'),
         ('sgd', ''), ('er', '100'), ('er', '200'), ('er', '500'), ('der', '100'), ('der', '200'), ('der', '500'),
@@ -175,16 +175,16 @@ def test_report_reproduces_the_committed_report(tmp_path, monkeypatch):
 
 def test_two_std_flag():
     cell = {'mean': 90.0, 'std': 0.5, 'n': 3}
-    assert report.diff(cell, ('seq-mnist', 'dynamos', 500)) == '-7.19 (> 2 std)'
-    assert report.diff({'mean': 80.0, 'std': 1.0, 'n': 5}, ('mnist-360', 'dynamos', 200)) == '+0.36'
-    assert report.diff(cell, ('seq-mnist', 'er', 500)) == '-'
+    assert cells.diff(cell, ('seq-mnist', 'dynamos', 500)) == '-7.19 (> 2 std)'
+    assert cells.diff({'mean': 80.0, 'std': 1.0, 'n': 5}, ('mnist-360', 'dynamos', 200)) == '+0.36'
+    assert cells.diff(cell, ('seq-mnist', 'er', 500)) == '-'
 
 
 def test_a_single_seed_has_no_spread():
     one = {'mean': 95.123, 'std': 0.0, 'n': 1, 'extra_args': False}
-    assert report.fmt_cell(one) == '95.12 (n=1)'
-    assert report.fmt_cell(dict(one, n=2, std=0.0)) == '95.12 ± 0.00 (n=2)'  # two seeds that agree: a real 0
-    assert report.fmt_cell(None) == 'not run'
+    assert cells.fmt_cell(one) == '95.12 (n=1)'
+    assert cells.fmt_cell(dict(one, n=2, std=0.0)) == '95.12 ± 0.00 (n=2)'  # two seeds that agree: a real 0
+    assert cells.fmt_cell(None) == 'not run'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,13 +192,13 @@ def test_a_single_seed_has_no_spread():
 # ---------------------------------------------------------------------------------------------
 
 def test_y_limits_zoom_to_the_data():
-    assert report.y_limits([90.0, 98.0]) == (89.0, 99.0)  # a margin of at least 1 point
-    assert report.y_limits([40.0, 80.0]) == pytest.approx((38.0, 82.0))  # 5 % of the range
-    assert report.y_limits([80.0, 102.0]) == pytest.approx((78.9, 103.1))  # an error bar past 100: drawn whole
-    assert report.y_limits([]) == (0.0, 100.0)
-    assert report.split_axis([72.0, 102.0], [12.0, 22.0])  # Seq-MNIST: SGD far below the others
-    assert not report.split_axis([40.0, 92.0], [14.0, 20.0])  # MNIST-360: close enough for one axis
-    assert not report.split_axis([90.0, 98.0], [])
+    assert plots.y_limits([90.0, 98.0]) == (89.0, 99.0)  # a margin of at least 1 point
+    assert plots.y_limits([40.0, 80.0]) == pytest.approx((38.0, 82.0))  # 5 % of the range
+    assert plots.y_limits([80.0, 102.0]) == pytest.approx((78.9, 103.1))  # an error bar past 100: drawn whole
+    assert plots.y_limits([]) == (0.0, 100.0)
+    assert plots.split_axis([72.0, 102.0], [12.0, 22.0])  # Seq-MNIST: SGD far below the others
+    assert not plots.split_axis([40.0, 92.0], [14.0, 20.0])  # MNIST-360: close enough for one axis
+    assert not plots.split_axis([90.0, 98.0], [])
 
 
 class KeptFigures:
@@ -228,15 +228,15 @@ def legend_colours(ax):
 
 def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path):
     from matplotlib.colors import to_hex
-    assert set(report.METHOD_COLOURS) == set(report.METHODS)
-    assert len({to_hex(c) for c in report.METHOD_COLOURS.values()}) == len(report.METHODS)
+    assert set(plots.METHOD_COLOURS) == set(plots.METHODS)
+    assert len({to_hex(c) for c in plots.METHOD_COLOURS.values()}) == len(plots.METHODS)
     synthetic_record(results, 'mnist-360', 'msa', 200, 0, 70.0)
     synthetic_record(results, 'mnist-360', 'dynamos', 500, 0, 88.0)
-    cells = report.cells(records.load_records(results))
+    all_cells = cells.cells(records.load_records(results))
     colours = {}
     for table in ('2', '1'):
         plt = KeptFigures()
-        report.plot_accuracy_vs_buffer(plt, table, cells, tmp_path / f'{table}.png')
+        plots.plot_accuracy_vs_buffer(plt, table, all_cells, tmp_path / f'{table}.png')
         colours[table] = legend_colours(plt.figures[-1].axes[0])  # the figure saved (a split axis: the second)
         plt.plt.close('all')
     assert colours['2'] == {'dynamos': to_hex('tab:blue'), 'er': to_hex('tab:orange'),
@@ -246,12 +246,12 @@ def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path)
     assert colours['1']['sgd (no buffer, n=1)'] == colours['1']['sgd (paper)'] == to_hex('tab:gray')
     # Seq-MNIST: Dynamos 96..98 (the paper 97.19..97.57), ER 90: the axis from 89 to 99, not 0 to 100
     plt = KeptFigures()
-    report.plot_accuracy_vs_buffer(plt, '2', cells, tmp_path / 'seq-mnist.png')
+    plots.plot_accuracy_vs_buffer(plt, '2', all_cells, tmp_path / 'seq-mnist.png')
     assert len(plt.figures) == 1 and plt.figures[0].axes[0].get_ylim() == pytest.approx((89.0, 99.0))
     # MNIST-360: SGD 18 (the paper 18.71 ± 0.69) far below the others, from the paper's MSA at 100,
     # 61.19 - 3.07 = 58.12, to its Dynamos at 500, 90.52 + 0.74 = 91.26: a panel of its own
     plt = KeptFigures()
-    report.plot_accuracy_vs_buffer(plt, '1', cells, tmp_path / 'mnist-360.png')
+    plots.plot_accuracy_vs_buffer(plt, '1', all_cells, tmp_path / 'mnist-360.png')
     top, bottom = plt.figures[-1].axes[:2]
     margin = 0.05 * (91.256 - 58.12)
     assert top.get_ylim() == pytest.approx((58.12 - margin, 91.256 + margin))
