@@ -77,6 +77,9 @@ Modules: :mod:`~dynamos_plugin.experiments.grid` (datasets, methods, grids, the 
 :mod:`~dynamos_plugin.experiments.published` (the paper's numbers, Mammoth's best arguments),
 :mod:`~dynamos_plugin.experiments.records` (provenance, paths as recorded, reading and writing records),
 :mod:`~dynamos_plugin.experiments.execute` (one run), :mod:`~dynamos_plugin.experiments.launch` (many:
-local pool or submitit), :mod:`~dynamos_plugin.experiments.report` (tables and plots),
+local pool or submitit), :mod:`~dynamos_plugin.experiments.report` (the report's pages),
+:mod:`~dynamos_plugin.experiments.cells` (a cell: mean ± std over seeds, the paper's number),
+:mod:`~dynamos_plugin.experiments.formats` (a table as Markdown, CSV, LaTeX),
+:mod:`~dynamos_plugin.experiments.plots` (accuracy against buffer size),
 :mod:`~dynamos_plugin.experiments.svhn_timing` (the Seq-SVHN epoch), ``__main__`` (the command line).
 """
