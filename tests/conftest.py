@@ -1,16 +1,42 @@
-"""Shared fixtures: paths, Mammoth on sys.path with the plugin registered, generated MNIST, subprocess runs."""
+"""Every shared fixture and helper of the suite, defined once: Mammoth on sys.path with the plugin registered,
+generated MNIST and SVHN, a checkpoint trained in a subprocess, Mammoth runs in a subprocess, models built
+in-process, stand-ins for the losses, a Dynamos log; and the `slow` marker.
+
+``tests/unit/`` holds the in-process tests (no subprocess of ours): ``pytest -m "not slow"`` runs them alone.
+``tests/integration/`` holds the tests that start Mammoth or another program in a subprocess, directly or
+through a fixture (``checkpoint``); `pytest_collection_modifyitems` marks every one of them ``slow``.
+Both folders and their subfolders are packages (a test file may have the same name in both): a new
+subfolder needs an ``__init__.py``. This folder itself is on ``sys.path``: ``from conftest import ...``.
+"""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.io
+import torch
 
 from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, parse_log
 
 PYTHON = sys.executable
 PINNED_COMMIT = 'e75a491c69fd729edeb01431afb753d9157d9a81'
+#: the tests that start Mammoth or another program in a subprocess (marked `slow`)
+INTEGRATION = Path(__file__).resolve().parent / 'integration'
+#: the start of a Dynamos command line on Seq-MNIST (``BASE`` or ``DYNAMOS`` where the test files import it)
+DYNAMOS_SEQ_MNIST = ['--model', 'dynamos', '--dataset', 'seq-mnist']
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks every test under tests/integration/ `slow` (registered in setup.cfg, ``--strict-markers``)."""
+    for item in items:
+        if Path(item.path).resolve().is_relative_to(INTEGRATION):
+            item.add_marker(pytest.mark.slow)
+
+
+# ---- Mammoth in a subprocess ------------------------------------------------------------------
 
 def parse_accuracy(text: str):
     """The last Mammoth accuracy line of a log: ``(number of tasks, setting, accuracy)``, or None."""
@@ -27,6 +53,8 @@ def run_mammoth(args, tmp_path, timeout=600):
     proc.log = proc.stdout + proc.stderr
     return proc
 
+
+# ---- Mammoth in-process, generated data, a trained checkpoint ------------------------------------
 
 @pytest.fixture(scope='session')
 def mammoth_imported():
@@ -57,6 +85,26 @@ def mnist_dir(tmp_path_factory):
     return root
 
 
+def write_svhn(folder, n, seed):
+    """SVHN-format .mat: X (32, 32, 3, n) uint8, y (n, 1) with labels 1..10 (10 is digit 0)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 10
+    x = rng.integers(0, 60, size=(32, 32, 3, n), dtype=np.uint8)
+    for i, label in enumerate(labels):  # a class-specific bright stripe
+        x[3 * label:3 * label + 3, :, :, i] = 250
+    return x, np.where(labels == 0, 10, labels)[:, None]
+
+
+@pytest.fixture(scope='module')
+def svhn_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp('svhn')
+    (root / 'SVHN').mkdir()
+    for split, n in (('train', 200), ('test', 100)):
+        x, y = write_svhn(root, n, seed=len(split))
+        scipy.io.savemat(root / 'SVHN' / f'{split}_32x32.mat', {'X': x, 'y': y})
+    return root
+
+
 @pytest.fixture(scope='session')
 def checkpoint(mnist_dir, tmp_path_factory):
     """A Dynamos checkpoint that `mammoth/main.py --savecheck last` saved after a short run on the generated MNIST
@@ -78,11 +126,75 @@ def checkpoint(mnist_dir, tmp_path_factory):
     return saved[0]
 
 
+@pytest.fixture
+def one_thread():
+    """torch and the OpenMP/BLAS pools of sklearn on one thread while the test runs (see `checkpoint`)."""
+    from threadpoolctl import threadpool_limits
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        yield
+    torch.set_num_threads(threads)
+
+
 def build_model(cmd):
     """Parses a Mammoth command line and builds model and dataset in-process, as `mammoth/main.py` does
-    (needs the `mammoth_imported` fixture); returns ``(model, dataset, args)``."""
+    (needs the `mammoth_imported` fixture); returns ``(model, dataset, args)``.
+
+    The data loaders read in this process (``--num_workers 0`` unless the command says otherwise): Mammoth's
+    default, a worker process per core, costs seconds per loader on this 2-core machine, and the workers of
+    a loader a test leaves behind are joined when pytest exits, up to 5 s each (torch's join timeout).
+    """
     import main
+    cmd = list(cmd) + ([] if '--num_workers' in cmd else ['--num_workers', '0'])
     args = main.parse_args([str(c) for c in cmd])
     model, dataset, args = main.initialize(args)
     model.net.to(model.device)
     return model, dataset, args
+
+
+# ---- driving `observe` by hand (tests/unit/test_dynamos.py, test_msa.py) -----------------------
+
+def constants(*values):
+    """A stand-in for a loss function that returns ``values`` in turn (as leaves, so `backward` works)
+    and records the arguments it was called with."""
+    calls = []
+
+    def fake(*args, **kwargs):
+        calls.append(args)
+        return torch.tensor(values[len(calls) - 1], requires_grad=True)
+    fake.calls = calls
+    return fake
+
+
+def fill_buffer(model, n=20, n_attention=None):
+    """Writes ``n`` samples, all correct, into the model's buffer (logits and, if given, attention vectors)."""
+    x = torch.rand(n, 1, 28, 28)
+    attentions = None if n_attention is None else torch.randn(n, n_attention)
+    model.buffer.add_data(examples=x, labels=torch.arange(n) % 10, correct=torch.ones(n, dtype=torch.bool),
+                          logits=torch.randn(n, 10), attentions=attentions)
+
+
+def stream_batch(dataset):
+    train_loader, _ = dataset.get_data_loaders()
+    x, y, x0 = next(iter(train_loader))[:3]
+    return x, y, x0
+
+
+# ---- a Dynamos log with the agents' statistics (tests/unit/test_stats.py, diagnostics/test_agent_trace.py)
+
+TRACE_LOG = """\
+[INFO] 25-Nov-26 01:00:00 - Dynamos task 1, steps up to 260: mean keep ratio per agent [0.600 0.650 0.700 0.750] \
+over 250 steps; thresholded [0.800 0.850 0.900 0.950]; undecided p [0.500 0.400 0.300 0.200]; train accuracy 0.8125; \
+mean losses: ce=0.5000 policy=-3.0000 prototype=0.3000 buf_ce=0.4000 buf_policy=-2.0000 buf_prototype=0.1000 \
+consistency_z=2.0000 consistency_v=0.0800 total=-1.5000; buffer 100/500
+[INFO] 25-Nov-26 01:01:00 - Dynamos task 1, steps up to 300: mean keep ratio per agent [0.690 0.690 0.690 0.690] \
+over 40 steps; thresholded [0.700 0.700 0.700 0.700]; undecided p [0.100 0.100 0.100 0.100]; train accuracy 0.9000; \
+mean losses: ce=0.2000 policy=-1.0000 prototype=0.2000 buf_ce=0.3000 buf_policy=-1.0000 buf_prototype=0.1000 \
+consistency_z=1.0000 consistency_v=0.0500 total=-0.5000; buffer 150/500
+[INFO] 25-Nov-26 01:01:00 - Dynamos task 1: mean keep ratio per agent [0.612 0.655 0.699 0.744] over 290 steps; \
+thresholded [0.786 0.829 0.873 0.916]; undecided p [0.445 0.359 0.272 0.186]; train accuracy 0.8250; \
+mean losses: ce=0.4586 policy=-2.7241 prototype=0.2862 buf_ce=0.3862 buf_policy=-1.8621 buf_prototype=0.1000 \
+consistency_z=1.8621 consistency_v=0.0759 total=-1.3621; buffer 150/500
+Accuracy for 1 task(s): \t [Domain-IL]: 77.50 %
+"""

@@ -1,9 +1,10 @@
-"""The agent and the gated backbone."""
+"""The gated backbone (dynamos_plugin/backbone.py): architecture, the un-gated twin, where the agents read and
+mask in a block (against a block computed by hand), the agents' stride."""
 
 import pytest
 import torch
-
-from dynamos_plugin.agent import Agent
+import torch.nn as nn
+import torch.nn.functional as F
 
 
 @pytest.fixture(scope='module')
@@ -14,45 +15,6 @@ def nets(mammoth_imported):
     torch.manual_seed(0)
     gated = gated_resnet(num_classes=10)
     return gated, twin
-
-
-def test_agent_shapes_and_batch_of_one():
-    agent = Agent(32, 64, stride=2, temperature=0.15)
-    agent.train()
-    for batch in (1, 5):
-        out = agent(torch.randn(batch, 32, 14, 14), sample=True)
-        assert out.attention.shape == out.logits.shape == out.actions.shape == (batch, 64)
-        assert set(out.actions.unique().tolist()) <= {0.0, 1.0}
-        assert torch.allclose(out.logits, out.attention / 0.15)
-
-
-def test_agent_mlp_has_the_paper_sizes():
-    agent = Agent(64, 64, hidden_dim_ratio=16)
-    assert (agent.fc1.in_features, agent.fc1.out_features, agent.fc2.out_features) == (64, 4, 64)
-    assert agent.pointwise.bias is None and agent.pointwise.kernel_size == (1, 1)
-
-
-def test_agent_threshold_and_sample_modes():
-    torch.manual_seed(0)
-    agent = Agent(8, 16).eval()
-    x = torch.randn(1, 8, 6, 6)
-    out = agent(x, sample=False, threshold=0.5)
-    assert torch.equal(out.actions, (out.logits >= 0).float())
-    p = torch.sigmoid(out.logits.detach())[0]
-    assert ((p > 0.1) & (p < 0.9)).all()  # undecided: thresholding instead of sampling would be far off below
-    # one batched call: n identical rows in eval mode (BatchNorm on its running statistics), so every row has
-    # the same p and each channel's frequency of 1s is a Binomial(n, p) / n; 5 standard deviations (+ one sample)
-    n = 4000
-    sampled = agent(x.expand(n, -1, -1, -1), sample=True)
-    assert torch.allclose(torch.sigmoid(sampled.logits.detach()), p.expand(n, -1))
-    assert set(sampled.actions.unique().tolist()) == {0.0, 1.0}
-    freq = sampled.actions.mean(0)
-    assert ((freq - p).abs() <= 5 * (p * (1 - p) / n).sqrt() + 1 / n).all(), (freq, p)
-
-
-def test_agent_rejects_non_positive_temperature():
-    with pytest.raises(ValueError, match='temperature'):
-        Agent(8, 8, temperature=0.0)
 
 
 def test_architecture(nets):
@@ -136,3 +98,62 @@ def test_agent_stride_flag(mammoth_imported, capsys):
     with pytest.raises(SystemExit):
         main.parse_args(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '100', '--agent_stride', '2'])
     assert '--agent_stride' in capsys.readouterr().err
+
+
+# ---- the gated block by hand ----------------------------------------------------------------
+
+class FixedAgent(nn.Module):
+    """An agent that records its input and returns fixed actions."""
+
+    def __init__(self, actions):
+        super().__init__()
+        self.actions, self.inputs = actions, []
+
+    def forward(self, x, sample, threshold=0.5):
+        from dynamos_plugin.agent import AgentOutput
+        self.inputs.append(x.detach().clone())
+        return AgentOutput(torch.zeros_like(self.actions), torch.zeros_like(self.actions), self.actions)
+
+
+def randomise_batchnorm(module, generator):
+    for bn in module.modules():
+        if isinstance(bn, nn.BatchNorm2d):
+            c = bn.num_features
+            bn.running_mean.copy_(torch.randn(c, generator=generator))
+            bn.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
+            bn.weight.data.copy_(torch.randn(c, generator=generator))
+            bn.bias.data.copy_(torch.rand(c, generator=generator) + 0.5)  # > 0: a channel masked too early shows
+
+
+@pytest.mark.parametrize('in_planes, planes, stride', [(4, 6, 2), (6, 6, 1)])
+def test_gated_block_by_hand(mammoth_imported, in_planes, planes, stride):
+    from dynamos_plugin.backbone import GatedBasicBlock
+    g = torch.Generator().manual_seed(0)
+    block = GatedBasicBlock(in_planes, planes, stride)
+    block.add_agents(temperature=0.15, hidden_dim_ratio=2)
+    randomise_batchnorm(block, g)
+    block.eval()
+    a1 = (torch.rand(3, planes, generator=g) < 0.5).float()
+    a2 = (torch.rand(3, planes, generator=g) < 0.5).float()
+    assert (a1 == 0).any() and (a2 == 0).any() and (a1 == 1).any()
+    block.agent1, block.agent2 = FixedAgent(a1), FixedAgent(a2)
+    x = torch.randn(3, in_planes, 8, 8, generator=g)
+
+    out, decisions = block(x, use_agents=True, sample=False)
+
+    with torch.no_grad():
+        h = F.relu(block.bn1(block.conv1(x)) * a1[:, :, None, None])
+        expected = F.relu((block.bn2(block.conv2(h)) + block.shortcut(x)) * a2[:, :, None, None])
+    assert torch.allclose(out, expected, atol=1e-6)
+    assert [d.actions for d in decisions] == [a1, a2]
+    (seen1,), (seen2,) = block.agent1.inputs, block.agent2.inputs
+    assert torch.equal(seen1, x)  # agent 1 reads the block input
+    assert torch.allclose(seen2, h, atol=1e-6)  # agent 2 reads h, after the first mask and ReLU
+    # a dropped channel of the block output is zero everywhere
+    assert torch.all(out.amax(dim=(2, 3))[a2 == 0] == 0)
+    # without agents the block is the plain BasicBlock, and calls no agent
+    plain, none = block(x, use_agents=False)
+    with torch.no_grad():
+        h = F.relu(block.bn1(block.conv1(x)))
+        assert torch.allclose(plain, F.relu(block.bn2(block.conv2(h)) + block.shortcut(x)), atol=1e-6)
+    assert none == [] and len(block.agent1.inputs) == 1

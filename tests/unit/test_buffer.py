@@ -1,8 +1,10 @@
-"""The add-if-correct reservoir buffer (paper Section 3.2)."""
+"""The add-if-correct reservoir buffer (dynamos_plugin/buffer.py, paper Section 3.2): what is written, what is
+replayed, serialisation, and over a long stream its size and the reservoir's uniformity."""
 
 import numpy as np
 import pytest
 import torch
+from scipy.stats import chisquare
 
 
 @pytest.fixture
@@ -89,3 +91,32 @@ def test_serialise_and_load_round_trip(buffer_module):
     assert restored.num_seen_examples == 9 and len(restored) == len(buf)
     for name in ('examples', 'labels', 'logits', 'attentions'):
         assert torch.equal(getattr(restored, name), getattr(buf, name))
+
+
+def test_buffer_never_exceeds_its_size_and_reservoir_is_uniform(buffer_module):
+    size, stream, batch = 200, 20000, 10
+    np.random.seed(0)
+    buf = buffer_module.DynamosBuffer(size)
+    for start in range(0, stream, batch):
+        x = torch.arange(start, start + batch, dtype=torch.float32)[:, None]
+        buf.add_data(x, torch.zeros(batch, dtype=torch.long), correct=torch.ones(batch, dtype=torch.bool))
+        assert len(buf) <= size
+    assert len(buf) == size and buf.num_seen_examples == stream
+    positions = buf.examples[:, 0].long().numpy()
+    assert len(set(positions.tolist())) == size  # no sample stored twice
+    counts = np.bincount(positions // (stream // 10), minlength=10)  # ten equal slices of the stream
+    assert chisquare(counts).pvalue > 0.01  # each slice holds ~20 of the 200 kept samples
+
+
+def test_buffer_with_half_the_samples_correct(buffer_module):
+    size = 100
+    np.random.seed(1)
+    buf = buffer_module.DynamosBuffer(size)
+    for start in range(0, 5000, 10):
+        x = torch.arange(start, start + 10, dtype=torch.float32)[:, None]
+        correct = torch.arange(start, start + 10) % 2 == 0
+        buf.add_data(x, torch.zeros(10, dtype=torch.long), correct=correct)
+        assert len(buf) <= size
+    kept = buf.examples[buf.written_slots(), 0].long()
+    assert bool((kept % 2 == 0).all())  # only correct samples are written
+    assert buf.num_seen_examples == 5000

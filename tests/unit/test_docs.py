@@ -1,5 +1,6 @@
-"""Every relative link of the repository's Markdown files resolves: the file exists and, for a
-``#fragment``, the target has a heading with that GitHub anchor."""
+"""The repository's documents: every relative link of its Markdown files resolves (the file exists and, for a
+``#fragment``, the target has a heading with that GitHub anchor), and the committed results hold no absolute
+path of the machine that made them."""
 
 import re
 import subprocess
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dynamos_plugin.mammoth_glue import REPO
+
 
 LINK_RE = re.compile(r'(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|!\[[^\]]*\]\(([^)\s]+)\)')
 HEADING_RE = re.compile(r'^#{1,6}\s+(.*?)\s*#*\s*$', re.M)
@@ -71,3 +73,15 @@ def test_relative_links_resolve(page):
         elif fragment and dest.suffix == '.md' and fragment not in anchors(dest):
             broken.append(f'{target}: no heading with that anchor in {dest.name}')
     assert not broken, f'{page.relative_to(REPO)}: ' + '; '.join(broken)
+
+
+def test_committed_results_hold_no_absolute_path_of_this_machine():
+    """Every committed result (records, report, Section 6, studies, benchmarks) holds paths relative to the
+    repository root, and the data folder as ``../shared/data``."""
+    files = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'results'],
+                           cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert len(files) > 100, 'the committed results are missing'
+    prefixes = {str(REPO) + '/', str(REPO.parent / 'shared' / 'data')}
+    offending = [name for name in files if Path(REPO / name).suffix in ('.md', '.json', '.log')
+                 and any(prefix in (REPO / name).read_text(errors='replace') for prefix in prefixes)]
+    assert not offending, offending

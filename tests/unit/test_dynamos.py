@@ -1,13 +1,21 @@
-"""The `dynamos` model: configuration, validation, warm-up, training, checkpoints."""
+"""The `dynamos` model (dynamos_plugin/dynamos.py) in-process: its configuration (Table 5) and validation, and how
+`observe` wires the paper's pieces together, against hand-computed values.
 
-import re
+The pure losses are pinned in test_losses.py; the wiring tests pin what a one-line slip would change: the
+weights of Eq. 7, which samples the reward's lambda and the prototype loss see, that the warm-up never calls
+an agent, and what the buffer stores.
+"""
+
+import copy
+import math
+from types import SimpleNamespace
 
 import pytest
 import torch
+import torch.nn.functional as F
 
-from conftest import build_model, parse_accuracy, run_mammoth
-
-BASE = ['--model', 'dynamos', '--dataset', 'seq-mnist']
+from conftest import DYNAMOS_SEQ_MNIST as BASE
+from conftest import build_model, constants, fill_buffer, stream_batch
 
 
 def test_user_command_gets_table5(mammoth_imported):
@@ -68,122 +76,223 @@ def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir)
         model.meta_observe(x, torch.zeros(4, dtype=torch.long), x, epoch=0)
 
 
-def test_agent_statistics_by_hand(mammoth_imported):
+# ---- Eq. 7 as observe assembles it -------------------------------------------------------------
+
+def test_observe_assembles_eq7_with_every_weight_in_its_place(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as dynamos
+    gamma, beta, alpha, alpha_p, w_p = 0.3, 2.0, 0.7, 0.11, 0.013
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir,
+                                     '--reward_weight', gamma, '--beta', beta, '--alpha', alpha,
+                                     '--policy_alpha', alpha_p, '--prototype_loss', w_p])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    fill_buffer(model, n_attention=4 * 64)
+    # each term a distinct constant; the stream's call comes first, then the buffer's
+    ce, pol, proto = constants(1.0, 3.0), constants(5.0, 7.0), constants(11.0, 13.0)
+    cons = constants(17.0, 19.0)  # logits (Z), then attention vectors (V)
+    monkeypatch.setattr(model, 'loss', ce)
+    monkeypatch.setattr(dynamos, 'policy_loss', pol)
+    monkeypatch.setattr(dynamos, 'prototype_loss', proto)
+    monkeypatch.setattr(dynamos, 'consistency_loss', cons)
+
+    total = model.meta_observe(x, y, x0, epoch=0)
+
+    # L = CE(B) + gamma L_R(B) + beta [CE(M) + gamma L_R(M)] + alpha MSE(Z) + alpha_P MSE(V) + w_P [L_P(B) + L_P(M)]
+    expected = 1.0 + gamma * 5.0 + beta * (3.0 + gamma * 7.0) + alpha * 17.0 + alpha_p * 19.0 + w_p * (11.0 + 13.0)
+    assert total == pytest.approx(expected, rel=1e-6)
+    assert (len(ce.calls), len(pol.calls), len(proto.calls), len(cons.calls)) == (2, 2, 2, 2)
+    # the consistency terms compare the buffer batch's current logits / attention with the stored ones
+    (z_now, z_stored), (v_now, v_stored) = cons.calls
+    assert z_now.shape == z_stored.shape == (10, 10) and v_now.shape == v_stored.shape == (10, 256)
+    stored = {tuple(row.tolist()) for row in model.buffer.logits}
+    assert all(tuple(row.tolist()) in stored for row in z_stored)
+    # the per-task statistics keep each term under its own name
+    model.meta_end_task(dataset)
+    (stats,) = model.task_stats
+    assert [stats[k] for k in ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype',
+                               'consistency_z', 'consistency_v')] == [1.0, 5.0, 11.0, 3.0, 7.0, 13.0, 17.0, 19.0]
+    assert stats['total'] == pytest.approx(expected, rel=1e-6)
+
+
+def test_observe_without_a_buffer_is_the_stream_terms_alone(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as dynamos
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir,
+                                     '--reward_weight', 0.3, '--prototype_loss', 0.013])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    monkeypatch.setattr(model, 'loss', constants(1.0))
+    monkeypatch.setattr(dynamos, 'policy_loss', constants(5.0))
+    monkeypatch.setattr(dynamos, 'prototype_loss', constants(11.0))
+    monkeypatch.setattr(dynamos, 'consistency_loss', constants())  # never called
+    assert model.meta_observe(x, y, x0, epoch=0) == pytest.approx(1.0 + 0.3 * 5.0 + 0.013 * 11.0, rel=1e-6)
+
+
+# ---- the per-batch terms: lambda on the wrong samples, the prototype loss on the right ones -----
+
+def test_agent_terms_by_hand(mammoth_imported):
     from dynamos_plugin.agent import AgentOutput
-    from dynamos_plugin.stats import agent_statistics
-    # p = sigmoid(logits) = 0.5, 0.881, 0.119, 0.993; sampled actions keep channels 1 and 4
-    first = AgentOutput(torch.zeros(1, 4), torch.tensor([[0.0, 2.0, -2.0, 5.0]]), torch.tensor([[1.0, 0.0, 0.0, 1.0]]))
-    # p = 0.269, 0.731 (both undecided); all kept; thresholding keeps one
-    second = AgentOutput(torch.zeros(1, 2), torch.tensor([[-1.0, 1.0]]), torch.tensor([[1.0, 1.0]]))
-    kept1, kept2, thr1, thr2, und1, und2 = agent_statistics([first, second]).tolist()
-    assert (kept1, kept2) == (0.5, 1.0)
-    assert (thr1, thr2) == (0.75, 0.5)
-    assert (und1, und2) == (0.25, 1.0)
-    assert agent_statistics([first, second], threshold=0.9).tolist()[2:4] == [0.25, 0.0]  # --inf_thresh 0.9
+    from dynamos_plugin.dynamos import Dynamos
+    kr, lam = 0.5, 10.0
+    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam), loss=F.cross_entropy)
+    labels = torch.tensor([0, 0, 1, 1])
+    logits = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0], [4.0, 0.0]])  # the last one is wrong
+    # two agents of two channels; attention vectors chosen so that the distances are easy to add up
+    a1 = torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]])  # keeps 1, 1/2, 0, 1
+    a2 = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 1.0]])  # keeps 1/2, 0, 1, 1/2
+    z1 = torch.tensor([[0.0, 1.0], [-1.0, 2.0], [0.5, 0.0], [3.0, -3.0]])  # probability-layer logits
+    z2 = torch.tensor([[1.0, -1.0], [0.0, 0.0], [2.0, 1.0], [-2.0, 0.5]])
+    v = torch.tensor([[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 2.0, 0.0], [10.0, 10.0, 10.0, 10.0]])
+    decisions = [AgentOutput(v[:, :2], z1, a1), AgentOutput(v[:, 2:], z2, a2)]
+
+    ce, policy, prototype, attention, correct = Dynamos.agent_terms(model, logits, labels, decisions)
+
+    assert correct.tolist() == [True, True, True, False]
+    assert torch.equal(attention, v)
+    log_softmax = [[x - math.log(sum(math.exp(u) for u in row)) for x in row] for row in logits.tolist()]
+    assert ce.item() == pytest.approx(-sum(log_softmax[i][y] for i, y in enumerate(labels.tolist())) / 4)
+    # Eq. 3: -(kr - m)^2 for the right samples, -lambda (kr - m)^2 for the wrong one (the last)
+    means = [[1.0, 0.5], [0.5, 0.0], [0.0, 1.0], [1.0, 0.5]]
+    scale = [1.0, 1.0, 1.0, lam]
+    rewards = [[-scale[i] * (kr - m) ** 2 for m in row] for i, row in enumerate(means)]
+    assert rewards[3] == [-2.5, 0.0]
+
+    def log_pi(z, a):  # Eq. 1: sum_i log(p_i^a_i (1 - p_i)^(1 - a_i)), p = sigmoid(z)
+        p = [1 / (1 + math.exp(-u)) for u in z]
+        return sum(math.log(q if act else 1 - q) for q, act in zip(p, a))
+    log_probs = [[log_pi(z1[i].tolist(), a1[i].tolist()), log_pi(z2[i].tolist(), a2[i].tolist())] for i in range(4)]
+    # Eq. 4: the mean over samples and agents of -R log pi
+    expected_policy = -sum(rewards[i][l] * log_probs[i][l] for i in range(4) for l in range(2)) / 8
+    assert policy.item() == pytest.approx(expected_policy, rel=1e-5)
+    # Eq. 5 over the correct samples 0, 1, 2 only: same class (0, 1): d = 4/4 = 1;
+    # different classes (0, 2): 8/4 = 2, (1, 2): 12/4 = 3; sample 3 (wrong, far away) is left out
+    assert prototype.item() == pytest.approx((1 + 1) / (1 + 2 + 3))
 
 
-def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog):
-    model, dataset, args = build_model(BASE + ['--buffer_size', '50', '--warmup', '2', '--stats_every', '3',
-                                               '--seed', '0', '--base_path', str(mnist_dir)])
+# ---- the warm-up: ungated, agents untouched, only at the start of task 1 --------------------------
+
+class AgentCalls:
+    """Counts the calls of every agent of a network (forward hooks)."""
+
+    def __init__(self, net):
+        self.count = 0
+        for agent in net.agents:
+            agent.register_forward_hook(self._hook)
+
+    def _hook(self, module, inputs, output):
+        self.count += 1
+
+
+def agent_bn_state(model):
+    return [t.clone() for a in model.net.agents for t in (a.bn.running_mean, a.bn.running_var, a.bn.num_batches_tracked)]
+
+
+def record_outputs(model):
+    """Wraps the network's forward so that every output of a training step is kept."""
+    outputs, forward = [], model.net.forward
+
+    def recording(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        outputs.append(out)
+        return out
+    model.net.forward = recording
+    return outputs
+
+
+def warmup_step_is_ungated(model, x, y, x0, epoch):
+    """One step that must be a warm-up step: no agent call, the agents' BatchNorm untouched, the output that
+    of the network without agents, no buffer write."""
+    calls, bn_before = AgentCalls(model.net), agent_bn_state(model)
+    before = copy.deepcopy(model.net)
+    outputs = record_outputs(model)
+    model.meta_observe(x, y, x0, epoch=epoch)
+    del model.net.forward
+    assert calls.count == 0
+    assert all(torch.equal(a, b) for a, b in zip(bn_before, agent_bn_state(model)))
+    (out,) = outputs
+    assert torch.allclose(out, before(x, use_agents=False), atol=1e-5)
+    assert model.buffer.num_seen_examples == 0
+
+
+def test_warmup_in_iterations_calls_no_agent_and_only_in_task_1(mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
+    assert model.warmup_unit == 'iterations'
     train_loader, _ = dataset.get_data_loaders()
     model.meta_begin_task(dataset)
     model.net.train()
     batches = iter(train_loader)
-    # record each step's forward passes with agents: the first is the stream batch's, the one the statistics describe
-    passes = []
-    hook = model.net.register_forward_hook(
-        lambda net, args, kwargs, out: passes.append(out) if kwargs.get('returnt') == 'agents' else None,
-        with_kwargs=True)
-    by_hand = []  # per step after the warm-up: the statistics recomputed from the recorded stream pass
-    with caplog.at_level('INFO'):
-        for _ in range(2 + 7):  # 2 warm-up steps (not counted), then windows of 3, 3 and 1 steps
-            x, y, x0 = next(batches)[:3]
-            passes.clear()
-            model.meta_observe(x, y, x0, epoch=0)
-            if passes:
-                logits, decisions = passes[0]
-                step = {'ce': torch.nn.functional.cross_entropy(logits, y).item(),
-                        'train_accuracy': (logits.argmax(1) == y).float().mean().item()}
-                for i, d in enumerate(decisions, 1):
-                    p = torch.sigmoid(d.logits.detach())
-                    step[f'keep_agent{i}'] = d.actions.mean().item()
-                    step[f'keep_thresholded_agent{i}'] = (p >= 0.5).float().mean().item()
-                    step[f'undecided_agent{i}'] = ((p > 0.2) & (p < 0.8)).float().mean().item()
-                by_hand.append(step)
-        assert [(w['last_step'], w['steps']) for w in model.window_stats] == [(5, 3), (8, 3)]
-        model.meta_end_task(dataset)
-    hook.remove()
-    assert len(by_hand) == 7 and len(by_hand[0]) == 2 + 3 * 4  # no agents in the warm-up
-    text = caplog.text
-    windows = model.window_stats
-    assert [(w['task'], w['last_step'], w['steps']) for w in windows] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
-    (task,) = model.task_stats
-    assert task['steps'] == 7
-    # against the recorded forward passes: each window's and the task's means of the steps' statistics by hand
-    for kept, steps in zip(windows + [task], (by_hand[0:3], by_hand[3:6], by_hand[6:7], by_hand)):
-        for name in by_hand[0]:
-            assert kept[name] == pytest.approx(sum(s[name] for s in steps) / len(steps), abs=1e-6), name
-    for name in model.stat_names:  # the task's mean is the step-weighted mean of its windows
-        assert task[name] == pytest.approx(sum(w[name] * w['steps'] for w in windows) / 7, abs=1e-6)
-    assert len(model.stat_names) == 9 + 1 + 3 * 4
-    assert text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in text
-    # what agent_trace reads back from the log is what the model kept (to the logged precision)
-    from dynamos_plugin.stats import parse_trace
-    trace = parse_trace(text)
-    assert [(w['task'], w['last_step'], w['steps']) for w in trace['windows']] == [(1, 5, 3), (1, 8, 3), (1, 9, 1)]
-    for logged, kept in zip(trace['windows'] + trace['tasks'], windows + [task]):
-        assert logged['keep_thresholded'] == pytest.approx([kept[f'keep_thresholded_agent{i}'] for i in range(1, 5)],
-                                                           abs=5e-4)
-        assert logged['train_accuracy'] == pytest.approx(kept['train_accuracy'], abs=5e-5)
-        assert logged['losses']['total'] == pytest.approx(kept['total'], abs=5e-5)
+    for _ in range(2):
+        warmup_step_is_ungated(model, *next(batches)[:3], epoch=0)
+    calls = AgentCalls(model.net)
+    x, y, x0 = next(batches)[:3]
+    model.meta_observe(x, y, x0, epoch=0)  # the third step: the agents act, the buffer counts the batch
+    assert calls.count == 4 and model.buffer.num_seen_examples == len(y)
+    model.meta_end_task(dataset)
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    x, y, x0 = next(iter(train_loader))[:3]
+    replay = 0 if model.buffer.is_empty() else 4
+    model.meta_observe(x, y, x0, epoch=0)  # task 2 starts gated (the stream pass, then the replay pass)
+    assert calls.count == 8 + replay
 
 
-def test_stats_every_must_not_be_negative(mammoth_imported, capsys):
-    import main
-    with pytest.raises(SystemExit):
-        main.parse_args(BASE + ['--buffer_size', '500', '--stats_every', '-1'])
-    assert '--stats_every' in capsys.readouterr().err
+def test_warmup_in_epochs_calls_no_agent_and_only_in_task_1(mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--n_epochs', '3', '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
+    assert model.warmup_unit == 'epochs'
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    batches = iter(train_loader)
+    for epoch in (0, 0, 1):  # two steps of epoch 0 and one of epoch 1: all warm-up
+        warmup_step_is_ungated(model, *next(batches)[:3], epoch=epoch)
+    calls = AgentCalls(model.net)
+    x, y, x0 = next(batches)[:3]
+    model.meta_observe(x, y, x0, epoch=2)
+    assert calls.count == 4
+    model.meta_end_task(dataset)
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    x, y, x0 = next(iter(train_loader))[:3]
+    replay = 0 if model.buffer.is_empty() else 4
+    model.meta_observe(x, y, x0, epoch=0)  # epoch 0 of task 2 is not a warm-up epoch
+    assert calls.count == 8 + replay
 
 
-KEEP_RE = re.compile(r'Dynamos task (\d): mean keep ratio per agent \[([\d. ]+)\] over (\d+) steps')
+# ---- what one observe writes into the buffer ------------------------------------------------------
 
+def test_observe_writes_raw_inputs_labels_and_that_pass_logits_and_attention_of_correct_samples(
+        mammoth_imported, mnist_dir):
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir])
+    x_raw, _, _ = stream_batch(dataset)
+    x_raw = x_raw[:8]
+    x_aug = x_raw.flip(-1) + 0.1  # a non-identity augmentation: what the network sees differs from the raw input
+    model.meta_begin_task(dataset)
+    model.net.train()
+    # a dry run with the same random state gives the predictions; label half of the samples right, half wrong
+    torch.manual_seed(7)
+    dry, _ = copy.deepcopy(model.net)(x_aug, returnt='agents')
+    predicted = dry.argmax(dim=1)
+    wrong = torch.arange(8) % 2 == 1
+    labels = torch.where(wrong, (predicted + 1) % 10, predicted)
+    outputs = record_outputs(model)
+    torch.manual_seed(7)
+    model.meta_observe(x_aug, labels, x_raw, epoch=0)
+    (logits, decisions), = outputs
+    assert torch.equal(logits.argmax(dim=1) == labels, ~wrong)  # the dry run predicted this very pass
 
-def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
-    common = BASE + ['--buffer_size', '50', '--warmup', '4', '--seed', '1', '--base_path', mnist_dir]
-    proc = run_mammoth(common + ['--savecheck', 'last', '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'run'],
-                       tmp_path)
-    assert proc.returncode == 0, proc.log[-3000:]
-    n_tasks, setting, accuracy = parse_accuracy(proc.log)
-    assert (n_tasks, setting) == (5, 'Class-IL')
-    # ten steps of ten images a task are too few to learn anything (plain SGD too): the evaluation predicts one
-    # class (Class-IL 10 % with seeds 0, 1, 2, 4; 19.5 % with seed 3), so no bound above chance holds. What must hold is
-    # the accuracy's structure: one evaluation after each task, each task scored on all of its test images
-    # (a multiple of 1 / its count), Task-IL never below Class-IL, and the printed means are their means
-    import numpy as np
-    from dynamos_plugin.mammoth_glue import ACCURACY_RE, parse_log
-    assert sorted({int(n) for n, *_ in ACCURACY_RE.findall(proc.log)}) == [1, 2, 3, 4, 5]
-    final = parse_log(proc.log)
-    per_task, per_task_til = final['per_task'], final['per_task_task_il']
-    test_labels = np.fromfile(mnist_dir / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte', dtype=np.uint8, offset=8)
-    counts = np.bincount(test_labels // 2, minlength=5)  # test images per task (two classes each)
-    assert len(per_task) == len(per_task_til) == 5 and counts.sum() == 200
-    for acc, acc_til, n in zip(per_task, per_task_til, counts):
-        assert acc * n / 100 == pytest.approx(round(acc * n / 100), abs=1e-6)
-        assert acc_til * n / 100 == pytest.approx(round(acc_til * n / 100), abs=1e-6)
-        assert acc <= acc_til
-    assert accuracy == pytest.approx(np.mean(per_task), abs=0.005)
-    assert final['task_il'] == pytest.approx(np.mean(per_task_til), abs=0.005)
-    tasks = {int(t): (list(map(float, keeps.split())), int(steps)) for t, keeps, steps in KEEP_RE.findall(proc.log)}
-    assert sorted(tasks) == [1, 2, 3, 4, 5]
-    assert tasks[1][1] == tasks[2][1] - 4  # the warm-up ended 4 steps into task 1
-    assert all(len(keeps) == 4 and all(0 < k < 1 for k in keeps) for keeps, _ in tasks.values())
-    # the agents learn: from ~0.5 (p = sigmoid(v / tau) near 0.5 at initialisation) towards the keep ratio 0.7
-    assert sum(tasks[5][0]) / 4 > sum(tasks[1][0]) / 4 + 0.05
-    for term in ('policy=', 'prototype=', 'consistency_v=', 'thresholded [', 'undecided p [', 'train accuracy '):
-        assert term in proc.log
-
-    ckpt = next((tmp_path / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, time and id
-    reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
-    assert reloaded.returncode == 0, reloaded.log[-3000:]
-    assert parse_accuracy(reloaded.log) == (n_tasks, setting, accuracy)
-    assert parse_log(reloaded.log) == final  # every task's Class-IL and Task-IL accuracy, too
+    buf = model.buffer
+    assert buf.num_seen_examples == 8
+    # the buffer is not full: sample i drew slot i; only the correct ones (even i) were written
+    assert buf.written_slots().tolist() == [0, 2, 4, 6]
+    assert buf.labels[:8].tolist() == [labels[0], -1, labels[2], -1, labels[4], -1, labels[6], -1]
+    assert torch.equal(buf.examples[[0, 2, 4, 6]], x_raw[[0, 2, 4, 6]])  # the raw inputs, not the augmented ones
+    assert torch.equal(buf.logits[[0, 2, 4, 6]], logits.detach()[[0, 2, 4, 6]])
+    attention = torch.cat([d.attention for d in decisions], dim=1).detach()
+    assert torch.equal(buf.attentions[[0, 2, 4, 6]], attention[[0, 2, 4, 6]])
+    assert not buf.logits.requires_grad and not buf.attentions.requires_grad

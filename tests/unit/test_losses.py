@@ -1,4 +1,4 @@
-"""The losses of Eq. 3-6 against hand-computed values."""
+"""The losses of Eq. 3-6 (dynamos_plugin/losses.py) and the log-policy of Eq. 1 against hand-computed values."""
 
 import math
 

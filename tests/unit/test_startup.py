@@ -1,35 +1,16 @@
-"""A researcher's first hour (issue 14): what Mammoth prints when it starts, its argument errors, `--help`,
-`--device`, and its messages for a damaged data file, a missing download and a file that is not a checkpoint.
-
-Most checks parse arguments in-process (`main.parse_args`); the start-up output and W&B need one short
-subprocess each.
+"""A researcher's first hour (issue 14), in-process: Mammoth's start-up logging, its argument errors, `--help`,
+`--device`, and its messages for a failed download and a file that is not a checkpoint (`main.parse_args` and
+Mammoth's functions called directly; tests/integration/test_startup.py runs Mammoth for the rest).
 """
 
-import os
 import re
-import subprocess
-import sys
 import urllib.error
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import MAMMOTH, REPO
-from idx_data import write_mnist_idx
-
-DYNAMOS = ['--model', 'dynamos', '--dataset', 'seq-mnist']
-
-
-def run_main(args, tmp_path, env=None, timeout=300):
-    """`mammoth/main.py ARGS` as a user runs it (not in Mammoth's test mode); returns the CompletedProcess."""
-    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in ('MAMMOTH_TEST', 'LOG_LEVEL')}
-    env.update(PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
-    cmd = [sys.executable, str(MAMMOTH / 'main.py'), *map(str, args), '--results_path', str(tmp_path / 'results'),
-           '--num_workers', '0', '--non_verbose', '1']
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    proc.log = proc.stdout + proc.stderr
-    return proc
+from conftest import DYNAMOS_SEQ_MNIST as DYNAMOS
 
 
 @pytest.fixture
@@ -47,28 +28,6 @@ def parse(mammoth_imported, capsys):
 
 
 # 1. start-up noise
-
-
-def test_startup_prints_a_handful_of_lines_before_the_configuration(tmp_path):
-    """Before the configuration box: no skipped-module list, FutureWarning, stray print, `[ERROR]` or backbone
-    warning (Dynamos sets its backbone). A truncated data file then stops the run right after the box, naming it."""
-    raw = write_mnist_idx(tmp_path / 'data', n_train=100, n_test=50)
-    images = raw / 'train-images-idx3-ubyte'
-    images.write_bytes(images.read_bytes()[:5000])
-    proc = run_main(DYNAMOS + ['--buffer_size', '500', '--base_path', tmp_path / 'data'], tmp_path, timeout=120)
-    lines = proc.log.splitlines()
-    box = next(i for i, line in enumerate(lines) if 'CONFIGURATION' in line)
-    before = '\n'.join(lines[:box])
-    assert box <= 5, before
-    for noise in ('[ERROR]', 'Warning:', 'FutureWarning', "['self', 'args']", 'Skipping', 'No backbone specified',
-                  'python-dotenv', 'Default configuration file not found'):
-        assert noise not in before, before
-    assert len(re.findall(r'Skipped \d+ optional Mammoth modules', before)) <= 1, before
-    # the damaged file is named, as corrupt or truncated, in the one error line at the end
-    assert proc.returncode == 1
-    assert f'ValueError: The MNIST file {images} is corrupt or truncated' in lines[-2], proc.log[-2000:]
-    assert 'Traceback' not in proc.log
-
 
 def test_skipped_modules_are_listed_at_debug_level(mammoth_imported, caplog):
     import logging
@@ -116,7 +75,6 @@ def test_the_backbone_warning_is_only_for_a_backbone_nobody_chose(parse, caplog)
 
 # 2, 3, 6. argument errors and --help
 
-
 def test_an_argument_error_is_the_last_line_after_a_short_usage(parse):
     code, out, err = parse(DYNAMOS + ['--buffer_size', '500', '--keep_ratio', '2'])
     assert code == 2 and out == ''
@@ -155,7 +113,6 @@ def test_help_without_model_and_dataset_lists_them(parse):
 
 # 4. backbone flags: help from the docstring
 
-
 def test_every_backbone_flag_of_dynamos_has_a_help_text(parse):
     from backbone import REGISTERED_BACKBONES
     flags = REGISTERED_BACKBONES['gated-resnet']['parsable_args']
@@ -193,7 +150,6 @@ def test_docstring_args(mammoth_imported):
 
 # 5. --device
 
-
 @pytest.mark.parametrize('spec, expected', [
     ('cpu', ['cpu']), ('mps', ['mps']), ('cuda', ['cuda']), ('cuda:0', ['cuda:0']), ('cuda:10', ['cuda:10']),
     ('1', ['cuda:1']), ('cuda:0,cuda:1', ['cuda:0', 'cuda:1']), (' 0, cuda:2 ', ['cuda:0', 'cuda:2']),
@@ -229,7 +185,6 @@ def test_a_gpu_the_machine_lacks_is_a_clear_error(mammoth_imported, monkeypatch)
 
 
 # 7. data and checkpoint messages
-
 
 def test_a_failed_download_gives_its_reason(mammoth_imported, tmp_path, monkeypatch):
     import torchvision.datasets.mnist
@@ -272,16 +227,3 @@ def test_checkpoint_messages(mammoth_imported, tmp_path):
     truncated.write_bytes(truncated.read_bytes()[:2000])
     with pytest.raises(ValueError, match=f'Cannot read the checkpoint {truncated}: the file is corrupt or truncated'):
         mammoth_load_checkpoint(str(truncated), return_only_args=True)
-
-
-# 8. W&B (the optional extra `.[wandb]`)
-
-
-def test_wandb_logs_offline(mnist_dir, tmp_path):
-    pytest.importorskip('wandb')
-    proc = run_main(DYNAMOS + ['--buffer_size', '50', '--base_path', mnist_dir, '--debug_mode', '1', '--stop_after', '1',
-                               '--wandb_project', 'x', '--wandb_entity', 'y'], tmp_path,
-                    env={'WANDB_MODE': 'offline', 'WANDB_DIR': str(tmp_path), 'WANDB_SILENT': 'true'})
-    assert proc.returncode == 0, proc.log[-3000:]
-    assert 'Logging to wandb: y/x' in proc.log
-    assert list((tmp_path / 'wandb').glob('offline-run-*/run-*.wandb')), proc.log[-2000:]

@@ -1,45 +1,13 @@
-"""agent_trace: reading the agents' statistics back from a dynamos log, and plotting them."""
+"""agent_trace (dynamos_plugin/diagnostics/agent_trace.py): the plot, the numbers and the table it writes from a
+dynamos log, its refusals, and the log's path stored relative to the repository root."""
 
 import json
 
 import pytest
 
+from conftest import TRACE_LOG as LOG
+from dynamos_plugin import mammoth_glue
 from dynamos_plugin.diagnostics import agent_trace
-from dynamos_plugin.stats import parse_trace
-
-LOG = """\
-[INFO] 25-Nov-26 01:00:00 - Dynamos task 1, steps up to 260: mean keep ratio per agent [0.600 0.650 0.700 0.750] \
-over 250 steps; thresholded [0.800 0.850 0.900 0.950]; undecided p [0.500 0.400 0.300 0.200]; train accuracy 0.8125; \
-mean losses: ce=0.5000 policy=-3.0000 prototype=0.3000 buf_ce=0.4000 buf_policy=-2.0000 buf_prototype=0.1000 \
-consistency_z=2.0000 consistency_v=0.0800 total=-1.5000; buffer 100/500
-[INFO] 25-Nov-26 01:01:00 - Dynamos task 1, steps up to 300: mean keep ratio per agent [0.690 0.690 0.690 0.690] \
-over 40 steps; thresholded [0.700 0.700 0.700 0.700]; undecided p [0.100 0.100 0.100 0.100]; train accuracy 0.9000; \
-mean losses: ce=0.2000 policy=-1.0000 prototype=0.2000 buf_ce=0.3000 buf_policy=-1.0000 buf_prototype=0.1000 \
-consistency_z=1.0000 consistency_v=0.0500 total=-0.5000; buffer 150/500
-[INFO] 25-Nov-26 01:01:00 - Dynamos task 1: mean keep ratio per agent [0.612 0.655 0.699 0.744] over 290 steps; \
-thresholded [0.786 0.829 0.873 0.916]; undecided p [0.445 0.359 0.272 0.186]; train accuracy 0.8250; \
-mean losses: ce=0.4586 policy=-2.7241 prototype=0.2862 buf_ce=0.3862 buf_policy=-1.8621 buf_prototype=0.1000 \
-consistency_z=1.8621 consistency_v=0.0759 total=-1.3621; buffer 150/500
-Accuracy for 1 task(s): \t [Domain-IL]: 77.50 %
-"""
-
-
-def test_parse_trace_reads_windows_and_tasks():
-    trace = parse_trace(LOG)
-    first, second = trace['windows']
-    assert (first['task'], first['last_step'], first['steps'], second['last_step'], second['steps']) == (1, 260, 250, 300, 40)
-    assert first['keep'] == [0.6, 0.65, 0.7, 0.75] and first['keep_thresholded'] == [0.8, 0.85, 0.9, 0.95]
-    assert first['undecided'] == [0.5, 0.4, 0.3, 0.2] and first['train_accuracy'] == 0.8125
-    assert first['losses']['policy'] == -3.0 and first['losses']['consistency_v'] == 0.08 and first['buffer'] == 100
-    (task,) = trace['tasks']
-    assert (task['task'], task['steps'], task['buffer'], task['undecided'][3]) == (1, 290, 150, 0.186)
-    assert 'last_step' not in task
-
-
-def test_a_line_of_an_older_log_without_the_agent_statistics_is_not_read():
-    old = ('Dynamos task 1: mean keep ratio per agent [0.691 0.688 0.683 0.670] over 3377 steps; '
-           'mean losses: ce=0.3999 total=-2.0444; buffer 100/100')
-    assert parse_trace(old) == {'windows': [], 'tasks': []}
 
 
 def test_main_writes_the_plot_and_the_numbers(tmp_path, capsys):
@@ -71,3 +39,16 @@ def test_main_refuses_a_log_without_statistics_and_mismatched_labels(tmp_path, c
     with pytest.raises(SystemExit):
         agent_trace.main([str(log), '--out', str(tmp_path), '--labels', 'a', 'b'])
     assert '2 labels for 1 logs' in capsys.readouterr().err
+
+
+def test_agent_trace_stores_the_log_relative_to_the_repository(tmp_path, monkeypatch):
+    """The repository root moved to ``tmp_path`` (no file is written into the real repository)."""
+    log = tmp_path / 'results' / 'run.log'
+    log.parent.mkdir()
+    log.write_text('Dynamos task 1: mean keep ratio per agent [0.600 0.650 0.700 0.750] over 10 steps; '
+                   'thresholded [0.800 0.850 0.900 0.950]; undecided p [0.500 0.400 0.300 0.200]; '
+                   'train accuracy 0.8125; mean losses: ce=0.5000 total=-1.5000; buffer 10/50\n')
+    monkeypatch.setattr(mammoth_glue, 'REPO', tmp_path)
+    assert agent_trace.main([str(log), '--out', str(tmp_path / 'out'), '--no-plot']) == 0
+    (trace,) = json.loads((tmp_path / 'out' / 'agent_trace.json').read_text())['traces']
+    assert trace['log'] == 'results/run.log'

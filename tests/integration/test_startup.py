@@ -1,0 +1,59 @@
+"""A researcher's first hour (issue 14), as a user runs Mammoth: what it prints when it starts (and the one error
+line for a damaged data file), and logging to W&B offline (the in-process checks: tests/unit/test_startup.py)."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DYNAMOS_SEQ_MNIST as DYNAMOS
+from conftest import MAMMOTH, REPO
+from idx_data import write_mnist_idx
+
+
+def run_main(args, tmp_path, env=None, timeout=300):
+    """`mammoth/main.py ARGS` as a user runs it (not in Mammoth's test mode); returns the CompletedProcess."""
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in ('MAMMOTH_TEST', 'LOG_LEVEL')}
+    env.update(PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    cmd = [sys.executable, str(MAMMOTH / 'main.py'), *map(str, args), '--results_path', str(tmp_path / 'results'),
+           '--num_workers', '0', '--non_verbose', '1']
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc.log = proc.stdout + proc.stderr
+    return proc
+
+
+# 1. start-up noise
+
+def test_startup_prints_a_handful_of_lines_before_the_configuration(tmp_path):
+    """Before the configuration box: no skipped-module list, FutureWarning, stray print, `[ERROR]` or backbone
+    warning (Dynamos sets its backbone). A truncated data file then stops the run right after the box, naming it."""
+    raw = write_mnist_idx(tmp_path / 'data', n_train=100, n_test=50)
+    images = raw / 'train-images-idx3-ubyte'
+    images.write_bytes(images.read_bytes()[:5000])
+    proc = run_main(DYNAMOS + ['--buffer_size', '500', '--base_path', tmp_path / 'data'], tmp_path, timeout=120)
+    lines = proc.log.splitlines()
+    box = next(i for i, line in enumerate(lines) if 'CONFIGURATION' in line)
+    before = '\n'.join(lines[:box])
+    assert box <= 5, before
+    for noise in ('[ERROR]', 'Warning:', 'FutureWarning', "['self', 'args']", 'Skipping', 'No backbone specified',
+                  'python-dotenv', 'Default configuration file not found'):
+        assert noise not in before, before
+    assert len(re.findall(r'Skipped \d+ optional Mammoth modules', before)) <= 1, before
+    # the damaged file is named, as corrupt or truncated, in the one error line at the end
+    assert proc.returncode == 1
+    assert f'ValueError: The MNIST file {images} is corrupt or truncated' in lines[-2], proc.log[-2000:]
+    assert 'Traceback' not in proc.log
+
+
+# 8. W&B (the optional extra `.[wandb]`)
+
+def test_wandb_logs_offline(mnist_dir, tmp_path):
+    pytest.importorskip('wandb')
+    proc = run_main(DYNAMOS + ['--buffer_size', '50', '--base_path', mnist_dir, '--debug_mode', '1', '--stop_after', '1',
+                               '--wandb_project', 'x', '--wandb_entity', 'y'], tmp_path,
+                    env={'WANDB_MODE': 'offline', 'WANDB_DIR': str(tmp_path), 'WANDB_SILENT': 'true'})
+    assert proc.returncode == 0, proc.log[-3000:]
+    assert 'Logging to wandb: y/x' in proc.log
+    assert list((tmp_path / 'wandb').glob('offline-run-*/run-*.wandb')), proc.log[-2000:]
