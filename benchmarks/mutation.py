@@ -12,8 +12,8 @@ What it does, never touching this checkout's sources:
    of one commit, and runs everything
    there with that folder first on ``PYTHONPATH`` (so its ``dynamos_plugin`` is the one imported, not
    the editable install's);
-2. calibration: runs the in-process tests once unmutated (``benchmarks/mutation_select.py`` leaves
-   out, through ``PYTEST_PLUGINS``, the tests that start Mammoth or another program, statically and by recording who creates a
+2. calibration: runs the unit tests (``tests/unit/``, in-process) once unmutated (``benchmarks/mutation_select.py``
+   also leaves out, through ``PYTEST_PLUGINS``, any of them that starts a program, statically and by recording who creates a
    process), which must pass; then ``cosmic-ray baseline`` with the exact test command, whose time
    sets the per-mutant timeout (``--timeout``, default max(60 s, 3 x baseline));
 3. ``cosmic-ray init`` over the modules (all of cosmic-ray's operators), then ``cosmic-ray exec``:
@@ -51,7 +51,7 @@ CORE = ['dynamos_plugin/agent.py', 'dynamos_plugin/backbone.py', 'dynamos_plugin
 STATE = REPO / '.mutation'
 # the selection plugin comes through PYTEST_PLUGINS (see env_for): Mammoth's argument parser, which tests call
 # in-process, refuses a flag given twice in sys.argv, pytest's own command line
-PYTEST = ['-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', '-W', 'ignore', '--mutation-exclude', '.mutation/exclude.txt', 'tests']
+PYTEST = ['-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider', '-W', 'ignore', '--mutation-exclude', '.mutation/exclude.txt', 'tests/unit']
 
 
 def log(msg: str) -> None:
@@ -381,7 +381,7 @@ def main(argv=None) -> int:
                     cosmic_ray=__import__('importlib.metadata').metadata.version('cosmic-ray'),
                     modules=modules, workers=a.workers, timeout_s=timeout, baseline_s=round(baseline, 1),
                     exec_s=round(exec_s, 1), resumed=resumed, tests_left_out=left_out,
-                    tests='pytest ' + ' '.join(PYTEST[2:]) + ' (in-process tests only, see benchmarks/mutation_select.py)')
+                    tests='pytest ' + ' '.join(PYTEST[2:]) + ' (the unit tests, see benchmarks/mutation_select.py)')
         summary = summarise(session, modules, meta)
         write_report(summary, a.out)
         log(f'score {summary["killed"]}/{summary["total"]} = {summary["score"]}; '

@@ -1,4 +1,5 @@
-"""pytest plugin of `benchmarks/mutation.py`: keeps the fast, in-process tests only.
+"""pytest plugin of `benchmarks/mutation.py`: keeps the fast, in-process tests only (it runs it on ``tests/unit/``;
+this is the second filter, for a unit test that starts a program after all).
 
 Loaded with ``PYTEST_PLUGINS=benchmarks.mutation_select`` (the tree's root on ``sys.path``). A test is left out when
 
@@ -9,7 +10,7 @@ Loaded with ``PYTEST_PLUGINS=benchmarks.mutation_select`` (the tree's root on ``
 
 Only the order changes otherwise: if ``.mutation/pristine.json`` (module path -> sha256 of the
 unmutated file) is there, the tests of the module that differs from it (the mutated one) run first,
-so that ``-x`` stops a killed mutant early: ``tests/test_<module>.py``, then the test files that
+so that ``-x`` stops a killed mutant early: ``tests/unit/test_<module>.py``, then the test files that
 name the module, then the rest.
 
 ``--mutation-record FILE`` is the calibration mode: every test that creates a ``subprocess.Popen``

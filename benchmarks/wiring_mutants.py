@@ -19,7 +19,10 @@ from pathlib import Path
 
 from dynamos_plugin.mammoth_glue import REPO
 
-FAST_TESTS = ['tests/test_wiring.py', 'tests/test_losses.py', 'tests/test_buffer.py', 'tests/test_backbone.py']
+# the unit tests of the modules the mutants touch and of those they build on (not all of tests/unit/: a unit test
+# failing for another reason would count as a kill)
+FAST_TESTS = ['tests/unit/test_dynamos.py', 'tests/unit/test_msa.py', 'tests/unit/test_backbone.py',
+              'tests/unit/test_agent.py', 'tests/unit/test_losses.py', 'tests/unit/test_buffer.py']
 
 # (name, module, original text, mutated text)
 MUTANTS = [
