@@ -11,13 +11,12 @@ reported as SURVIVED and makes the exit status 1.
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from dynamos_plugin.mammoth_glue import REPO
+from mutation import copy_tree  # benchmarks/mutation.py: the same copy of the tree (a git repository of one commit)
 
 # the unit tests of the modules the mutants touch and of those they build on (not all of tests/unit/: a unit test
 # failing for another reason would count as a kill)
@@ -45,18 +44,6 @@ MUTANTS = [
      'self.agent2(h, sample, threshold)', 'self.agent2(x, sample, threshold)'),
 ]
 EXTRA = {"agent 1's mask applied before bn1": ('        h = F.relu(out)\n', '        h = F.relu(self.bn1(out))\n')}
-
-
-def copy_tree(dest: Path) -> None:
-    # tracked files and untracked ones git does not ignore: the tree as a commit of it would be
-    files = subprocess.run(['git', 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, files.split('\0')):
-        src = REPO / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    shutil.rmtree(dest / 'mammoth', ignore_errors=True)
-    shutil.copytree(REPO / 'mammoth', dest / 'mammoth', ignore=shutil.ignore_patterns('.git', '__pycache__', 'data'))
 
 
 def replace_once(path: Path, old: str, new: str) -> None:

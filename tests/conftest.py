@@ -198,3 +198,15 @@ mean losses: ce=0.4586 policy=-2.7241 prototype=0.2862 buf_ce=0.3862 buf_policy=
 consistency_z=1.8621 consistency_v=0.0759 total=-1.3621; buffer 150/500
 Accuracy for 1 task(s): \t [Domain-IL]: 77.50 %
 """
+
+
+def record_outputs(model):
+    """Wraps the network's forward so that every output of a training step is kept."""
+    outputs, forward = [], model.net.forward
+
+    def recording(*args, **kwargs):
+        out = forward(*args, **kwargs)
+        outputs.append(out)
+        return out
+    model.net.forward = recording
+    return outputs

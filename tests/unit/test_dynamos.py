@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import DYNAMOS_SEQ_MNIST as BASE
+from conftest import DYNAMOS_SEQ_MNIST as BASE, record_outputs
 from conftest import build_model, constants, fill_buffer, stream_batch
 
 
@@ -188,18 +188,6 @@ class AgentCalls:
 
 def agent_bn_state(model):
     return [t.clone() for a in model.net.agents for t in (a.bn.running_mean, a.bn.running_var, a.bn.num_batches_tracked)]
-
-
-def record_outputs(model):
-    """Wraps the network's forward so that every output of a training step is kept."""
-    outputs, forward = [], model.net.forward
-
-    def recording(*args, **kwargs):
-        out = forward(*args, **kwargs)
-        outputs.append(out)
-        return out
-    model.net.forward = recording
-    return outputs
 
 
 def warmup_step_is_ungated(model, x, y, x0, epoch):
