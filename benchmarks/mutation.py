@@ -19,7 +19,7 @@ What it does, never touching this checkout's sources:
 3. ``cosmic-ray init`` over the modules (all of cosmic-ray's operators), then ``cosmic-ray exec``:
    for each mutant, ``pytest -x -q -p no:cacheprovider`` over the selected tests, one worker by
    default; ``--workers N`` runs N http workers, each in its own copy;
-4. writes ``results/benchmarks/mutation.md`` and ``.json``: score = killed / total (a timeout or a
+4. writes ``mutation.md`` and ``mutation.json`` to ``results/benchmarks/mutation/<modules>/`` (``--out``): score = killed / total (a timeout or a
    mutant that breaks the import counts as killed), per module, and every surviving mutant with
    file:line, operator, the original and the mutated line.
 
@@ -313,7 +313,9 @@ def main(argv=None) -> int:
     p.add_argument('--timeout', type=float, default=None, help='per-mutant timeout in s (default max(60, 3 x baseline))')
     p.add_argument('--count-only', action='store_true', help='count the mutants per module and stop (no test run)')
     p.add_argument('--resume', action='store_true', help='continue the session in .mutation/ if the modules are unchanged')
-    p.add_argument('--out', type=Path, default=REPO / 'results' / 'benchmarks', help='report folder')
+    p.add_argument('--out', type=Path, default=None,
+                   help='report folder (default: results/benchmarks/mutation/<modules>/, e.g. .../agent-msa/; '
+                        '.../all/ for the six core modules)')
     p.add_argument('--keep', action='store_true', help='keep the temporary copy (its path is printed)')
     a = p.parse_args(argv)
     modules = [Path(m).resolve().relative_to(REPO).as_posix() if Path(m).is_absolute() else Path(m).as_posix()
@@ -321,6 +323,9 @@ def main(argv=None) -> int:
     for m in modules:
         if not (REPO / m).is_file():
             p.error(f'no such module: {m}')
+    if a.out is None:
+        name = 'all' if sorted(modules) == sorted(CORE) else '-'.join(Path(m).stem for m in modules)
+        a.out = REPO / 'results' / 'benchmarks' / 'mutation' / name
     try:
         import cosmic_ray  # noqa: F401
     except ImportError:
