@@ -62,6 +62,16 @@ def policy_penalty(value) -> float:
     return number
 
 
+def binary(value) -> bool:
+    """An on/off switch: ``1``/``0`` (also ``true``/``false``, ``yes``/``no``), as Mammoth's own 0/1 flags."""
+    text = str(value).strip().lower()
+    if text in ('1', 'true', 'yes'):
+        return True
+    if text in ('0', 'false', 'no'):
+        return False
+    raise argparse.ArgumentTypeError(f'must be 0 or 1, got {value!r}')
+
+
 def positive_int(value) -> int:
     """An int > 0 (e.g. a buffer size: Dynamos is a rehearsal method and needs a buffer)."""
     number = _number(value, int)

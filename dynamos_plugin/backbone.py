@@ -8,8 +8,14 @@ In ``gated-resnet`` every convolution of stage 2 has its own :class:`~dynamos_pl
 (4 agents of 64 channels); stage 1 has none, as early layers forget little.
 ``ungated-resnet`` is the same network without agents, built with the same random draws,
 for the baselines.
+
+Speed options, which leave the computation unchanged (the same function of the same weights;
+floats differ by summation order only): the activations and weights in ``channels_last``
+memory format (the registered backbones' default), and ``torch.compile`` of the forward pass
+(opt-in, ``--compile 1``; see :func:`compile_backbone`).
 """
 
+import logging
 from typing import List, Literal, Optional, Tuple
 
 import torch
@@ -18,7 +24,9 @@ import torch.nn.functional as F
 
 from backbone import MammothBackbone, register_backbone
 from dynamos_plugin.agent import Agent, AgentOutput
-from dynamos_plugin.argtypes import positive_float, positive_int, probability_threshold
+from dynamos_plugin.argtypes import binary, positive_float, positive_int, probability_threshold
+
+MEMORY_FORMATS = {'channels_last': torch.channels_last, 'contiguous': torch.contiguous_format}
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -93,17 +101,20 @@ class GatedResNet(MammothBackbone):
     Actions are sampled while training; at inference they are thresholded
     (``infer_mode='threshold'``, ``p >= inf_thresh``) or sampled (``infer_mode='sample'``).
     ``agent_stride`` is the stride of the pointwise convolution of the agents that gate a strided
-    convolution (see :meth:`GatedBasicBlock.add_agents`).
+    convolution (see :meth:`GatedBasicBlock.add_agents`). ``memory_format``: the layout of the
+    weights and of every activation (``'channels_last'`` is faster on CPU; the result is the same).
     """
 
     def __init__(self, num_classes: int, nf: int = 32, gated: bool = True, temperature: float = 0.15,
                  hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5,
-                 agent_stride: str = 'conv') -> None:
+                 agent_stride: str = 'conv', memory_format: str = 'contiguous') -> None:
         super().__init__()
         if infer_mode not in ('threshold', 'sample'):
             raise ValueError(f"infer_mode must be 'threshold' or 'sample', got {infer_mode!r}")
         if agent_stride not in ('conv', '1'):
             raise ValueError(f"agent_stride must be 'conv' or '1', got {agent_stride!r}")
+        if memory_format not in MEMORY_FORMATS:
+            raise ValueError(f'memory_format must be one of {sorted(MEMORY_FORMATS)}, got {memory_format!r}')
         self.nf = nf
         self.infer_mode = infer_mode
         self.inf_thresh = inf_thresh
@@ -117,6 +128,8 @@ class GatedResNet(MammothBackbone):
         if gated:
             for block in self.layer2:
                 block.add_agents(temperature, hidden_dim_ratio, agent_stride)
+        self.memory_format = MEMORY_FORMATS[memory_format]
+        nn.Module.to(self, memory_format=self.memory_format)  # (MammothBackbone.to wants a device)
 
     @property
     def agents(self) -> List[Agent]:
@@ -127,6 +140,7 @@ class GatedResNet(MammothBackbone):
                 use_agents: bool = True):
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
+        x = x.contiguous(memory_format=self.memory_format)
         sample = self.training or self.infer_mode == 'sample'
         out = F.relu(self.bn1(self.conv1(x)))
         decisions: List[AgentOutput] = []
@@ -146,11 +160,56 @@ class GatedResNet(MammothBackbone):
         raise ValueError(f'Unknown return type {returnt!r}')
 
 
+def compiler_problem(device: torch.device) -> Optional[str]:
+    """Why ``torch.compile`` cannot generate code for ``device`` here, or ``None`` if it can."""
+    try:
+        if device.type == 'cpu':
+            from torch._inductor.cpp_builder import get_cpp_compiler
+            get_cpp_compiler()  # raises where no C++ compiler is found
+        elif device.type == 'cuda':
+            from torch.utils._triton import has_triton
+            if not has_triton():
+                return 'triton is not installed'
+        else:
+            return f'this plugin compiles for CPU and CUDA devices only, not {device.type}'
+    except Exception as error:  # noqa: BLE001 -- any reason the compiler is unusable
+        return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return None
+
+
+def compile_backbone(net: GatedResNet) -> GatedResNet:
+    """Has ``net``'s forward pass compiled in place with ``torch.compile`` (``--compile 1``), or left eager.
+
+    The decision is taken at the first forward pass, for the device of its input (Mammoth moves
+    the network after building it); that pass runs eagerly, the later ones compiled (each mode,
+    training or evaluation, and each batch size compiles once). The module stays the same object:
+    its ``state_dict`` keys, checkpoints and ``net.agents`` are unchanged. The agents' Bernoulli
+    draws take their random numbers from torch's generator, as in eager mode (inductor's
+    ``fallback_random``), so a seed draws as it would uncompiled. Where ``torch.compile`` cannot
+    generate code (no C++ compiler for a CPU run, no triton for a GPU run), a warning says why and
+    the network stays eager.
+    """
+    def compile_at_first_call(module, inputs):
+        handle.remove()
+        problem = compiler_problem(inputs[0].device)
+        if problem is not None:
+            logging.warning(f'--compile 1: torch.compile cannot be used here ({problem}); the backbone runs eagerly.')
+            return
+        import torch._inductor.config as inductor_config
+        inductor_config.fallback_random = True
+        module.compile()
+
+    handle = net.register_forward_pre_hook(compile_at_first_call)
+    return net
+
+
 @register_backbone('gated-resnet')
 def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_float = 0.15,
                  hidden_dim_ratio: positive_int = 16, infer_mode: Literal['threshold', 'sample'] = 'threshold',
                  inf_thresh: probability_threshold = 0.5,
-                 agent_stride: Literal['conv', '1'] = 'conv') -> GatedResNet:
+                 agent_stride: Literal['conv', '1'] = 'conv',
+                 memory_format: Literal['channels_last', 'contiguous'] = 'channels_last',
+                 compile: binary = 0) -> GatedResNet:
     """Dynamos' backbone: reduced ResNet-18 with an agent on each convolution of stage 2.
 
     Args:
@@ -163,16 +222,29 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
         agent_stride: stride of the pointwise convolution of the agent that gates stage 2's strided
             convolution: ``conv`` (that convolution's stride, 2) or ``1`` (the authors' published code;
             the paper does not say).
+        memory_format: layout of the weights and activations: ``channels_last`` (faster on CPU) or
+            ``contiguous`` (NCHW); the same computation either way.
+        compile: 1 compiles the forward pass with ``torch.compile`` (faster steps after a compile of a
+            minute or so; falls back to eager, with a warning, where no compiler is available).
     """
-    return GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride)
+    net = GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride,
+                      memory_format)
+    return compile_backbone(net) if compile else net
 
 
 @register_backbone('ungated-resnet')
-def ungated_resnet(num_classes: int, nf: positive_int = 32) -> GatedResNet:
+def ungated_resnet(num_classes: int, nf: positive_int = 32,
+                   memory_format: Literal['channels_last', 'contiguous'] = 'channels_last',
+                   compile: binary = 0) -> GatedResNet:
     """The same reduced ResNet-18 without agents, built with the same random draws (for the baselines).
 
     Args:
         num_classes: number of output classes.
         nf: width of the first stage (32, as ``gated-resnet``).
+        memory_format: layout of the weights and activations: ``channels_last`` (faster on CPU) or
+            ``contiguous`` (NCHW); the same computation either way.
+        compile: 1 compiles the forward pass with ``torch.compile`` (falls back to eager, with a
+            warning, where no compiler is available).
     """
-    return GatedResNet(num_classes, nf, gated=False)
+    net = GatedResNet(num_classes, nf, gated=False, memory_format=memory_format)
+    return compile_backbone(net) if compile else net

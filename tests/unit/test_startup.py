@@ -117,15 +117,18 @@ def test_every_backbone_flag_of_dynamos_has_a_help_text(parse):
     from backbone import REGISTERED_BACKBONES
     flags = REGISTERED_BACKBONES['gated-resnet']['parsable_args']
     assert set(flags) == {'num_classes', 'nf', 'temperature', 'hidden_dim_ratio', 'infer_mode', 'inf_thresh',
-                          'agent_stride'}
+                          'agent_stride', 'memory_format', 'compile'}
     for name, spec in flags.items():
         assert spec.get('help'), name
     assert flags['nf']['help'] == 'width of the first stage (32 in the paper).'
-    assert REGISTERED_BACKBONES['ungated-resnet']['parsable_args']['nf'].get('help')
+    assert all(REGISTERED_BACKBONES['ungated-resnet']['parsable_args'][name].get('help')
+               for name in ('nf', 'memory_format', 'compile'))
     _, out, _ = parse(DYNAMOS + ['--help'])
     text = ' '.join(out.split())
     assert '--temperature TEMPERATURE tau of the probability layer `sigmoid(v / tau)` (0.15 in the paper).' in text
     assert '--agent_stride {conv,1} stride of the pointwise convolution' in text
+    assert '--memory_format {channels_last,contiguous} layout of the weights and activations' in text
+    assert '--compile COMPILE 1 compiles the forward pass with `torch.compile`' in text
 
 
 def test_docstring_args(mammoth_imported):
