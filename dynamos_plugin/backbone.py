@@ -7,7 +7,8 @@ second stage starting with stride 2), global average pooling and a linear classi
 In ``gated-resnet`` every convolution of stage 2 has its own :class:`~dynamos_plugin.agent.Agent`
 (4 agents of 64 channels); stage 1 has none, as early layers forget little.
 ``ungated-resnet`` is the same network without agents, built with the same random draws,
-for the baselines.
+for the baselines. ``gated-resnet --gate static`` is the static-sparsity control: instead of
+agents, each of those convolutions has a fixed random channel mask, the same for every input.
 
 Speed options, which leave the computation unchanged (the same function of the same weights;
 floats differ by summation order only): the activations and weights in ``channels_last``
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 
 from backbone import MammothBackbone, register_backbone
 from dynamos_plugin.agent import Agent, AgentOutput
-from dynamos_plugin.argtypes import binary, positive_float, positive_int, probability_threshold
+from dynamos_plugin.argtypes import binary, keep_ratio, positive_float, positive_int, probability_threshold
 
 MEMORY_FORMATS = {'channels_last': torch.channels_last, 'contiguous': torch.contiguous_format}
 
@@ -39,7 +40,8 @@ class GatedBasicBlock(nn.Module):
     With agents: ``h = relu(bn1(conv1(x)) * a1)`` (agent 1 reads the block input ``x``) and
     ``out = relu((bn2(conv2(h)) + shortcut(x)) * a2)`` (agent 2 reads ``h``): the action multiplies
     after batch norm and before the ReLU, and, as in the authors' code, the second action also
-    masks the shortcut. Without agents (or with all actions 1) it is the plain BasicBlock.
+    masks the shortcut. With static masks (:meth:`add_static_masks`) the fixed masks take the
+    actions' place. Without either (or with all actions 1) it is the plain BasicBlock.
     """
 
     def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
@@ -56,6 +58,8 @@ class GatedBasicBlock(nn.Module):
                 nn.BatchNorm2d(planes))
         self.agent1: Optional[Agent] = None
         self.agent2: Optional[Agent] = None
+        self.register_buffer('static_mask1', None)  # (planes,) 0/1, or None
+        self.register_buffer('static_mask2', None)
 
     def add_agents(self, temperature: float, hidden_dim_ratio: int, agent_stride: str = 'conv') -> None:
         """Gives each of the two convolutions its agent.
@@ -69,24 +73,40 @@ class GatedBasicBlock(nn.Module):
         self.agent1 = Agent(self.in_planes, self.planes, stride, temperature, hidden_dim_ratio)
         self.agent2 = Agent(self.planes, self.planes, 1, temperature, hidden_dim_ratio)
 
+    def add_static_masks(self, keep: float) -> None:
+        """Gives each of the two convolutions a fixed random channel mask keeping ``round(keep * C)`` of its ``C``
+        channels (at least one), drawn from torch's generator (so by the run's seed) and saved with the weights."""
+        kept = max(1, round(keep * self.planes))
+        for name in ('static_mask1', 'static_mask2'):
+            mask = torch.zeros(self.planes)
+            mask[torch.randperm(self.planes)[:kept]] = 1
+            setattr(self, name, mask)  # the registered buffer
+
     @property
     def gated(self) -> bool:
         return self.agent1 is not None
 
     def forward(self, x: torch.Tensor, use_agents: bool = True, sample: bool = True,
                 threshold: float = 0.5) -> Tuple[torch.Tensor, List[AgentOutput]]:
-        """Returns the block's output and the outputs of the agents that acted (none if ungated or ``use_agents=False``)."""
+        """Returns the block's output and the outputs of the agents that acted (none if ungated or ``use_agents=False``).
+
+        Static masks apply whatever ``use_agents`` says: they are part of the architecture.
+        """
         gate = self.gated and use_agents
         out = self.bn1(self.conv1(x))
         decisions = []
         if gate:
             decisions.append(self.agent1(x, sample, threshold))
             out = out * decisions[-1].actions[:, :, None, None]
+        elif self.static_mask1 is not None:
+            out = out * self.static_mask1[:, None, None]
         h = F.relu(out)
         out = self.bn2(self.conv2(h)) + self.shortcut(x)
         if gate:
             decisions.append(self.agent2(h, sample, threshold))
             out = out * decisions[-1].actions[:, :, None, None]
+        elif self.static_mask2 is not None:
+            out = out * self.static_mask2[:, None, None]
         return F.relu(out), decisions
 
 
@@ -103,16 +123,21 @@ class GatedResNet(MammothBackbone):
     ``agent_stride`` is the stride of the pointwise convolution of the agents that gate a strided
     convolution (see :meth:`GatedBasicBlock.add_agents`). ``memory_format``: the layout of the
     weights and of every activation (``'channels_last'`` is faster on CPU; the result is the same).
+    ``static_keep`` (with ``gated=False``): fixed random channel masks of that density on the
+    convolutions the agents would gate (:meth:`GatedBasicBlock.add_static_masks`).
     """
 
     def __init__(self, num_classes: int, nf: int = 32, gated: bool = True, temperature: float = 0.15,
                  hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5,
-                 agent_stride: str = 'conv', memory_format: str = 'contiguous') -> None:
+                 agent_stride: str = 'conv', memory_format: str = 'contiguous',
+                 static_keep: Optional[float] = None) -> None:
         super().__init__()
         if infer_mode not in ('threshold', 'sample'):
             raise ValueError(f"infer_mode must be 'threshold' or 'sample', got {infer_mode!r}")
         if agent_stride not in ('conv', '1'):
             raise ValueError(f"agent_stride must be 'conv' or '1', got {agent_stride!r}")
+        if gated and static_keep is not None:
+            raise ValueError('a backbone has agents or static masks, not both')
         if memory_format not in MEMORY_FORMATS:
             raise ValueError(f'memory_format must be one of {sorted(MEMORY_FORMATS)}, got {memory_format!r}')
         self.nf = nf
@@ -123,11 +148,13 @@ class GatedResNet(MammothBackbone):
         self.layer1 = nn.ModuleList([GatedBasicBlock(nf, nf, 1), GatedBasicBlock(nf, nf, 1)])
         self.layer2 = nn.ModuleList([GatedBasicBlock(nf, 2 * nf, 2), GatedBasicBlock(2 * nf, 2 * nf, 1)])
         self.classifier = nn.Linear(2 * nf, num_classes)
-        # the agents are created last, so the rest of the network gets the same random
-        # draws as its un-gated twin built from the same seed
-        if gated:
-            for block in self.layer2:
+        # the agents (or static masks) are created last, so the rest of the network gets the
+        # same random draws as its un-gated twin built from the same seed
+        for block in self.layer2:
+            if gated:
                 block.add_agents(temperature, hidden_dim_ratio, agent_stride)
+            elif static_keep is not None:
+                block.add_static_masks(static_keep)
         self.memory_format = MEMORY_FORMATS[memory_format]
         nn.Module.to(self, memory_format=self.memory_format)  # (MammothBackbone.to wants a device)
 
@@ -209,7 +236,8 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
                  inf_thresh: probability_threshold = 0.5,
                  agent_stride: Literal['conv', '1'] = 'conv',
                  memory_format: Literal['channels_last', 'contiguous'] = 'channels_last',
-                 compile: binary = 0) -> GatedResNet:
+                 compile: binary = 0, gate: Literal['agents', 'static'] = 'agents',
+                 static_keep: keep_ratio = 0.7) -> GatedResNet:
     """Dynamos' backbone: reduced ResNet-18 with an agent on each convolution of stage 2.
 
     Args:
@@ -226,9 +254,16 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
             ``contiguous`` (NCHW); the same computation either way.
         compile: 1 compiles the forward pass with ``torch.compile`` (faster steps after a compile of a
             minute or so; falls back to eager, with a warning, where no compiler is available).
+        gate: ``agents`` (Dynamos) or ``static``: the static-sparsity control, a fixed random channel mask
+            per gated convolution instead of an agent, the same for every input (train it with
+            ``--model msa``: it has no agents to reward).
+        static_keep: with ``--gate static``: the fraction of channels each mask keeps (0.7, Table 5's kr).
     """
-    net = GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride,
-                      memory_format)
+    if gate == 'static':
+        net = GatedResNet(num_classes, nf, False, memory_format=memory_format, static_keep=static_keep)
+    else:
+        net = GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride,
+                          memory_format)
     return compile_backbone(net) if compile else net
 
 

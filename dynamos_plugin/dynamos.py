@@ -75,6 +75,9 @@ class Dynamos(ContinualModel):
 
     def __init__(self, backbone, loss, args, transform, dataset=None):
         if not getattr(backbone, 'agents', None):
+            if getattr(args, 'gate', None) == 'static':
+                raise ValueError('dynamos needs agents to train, and --gate static replaces them by fixed masks: '
+                                 'train the static-sparsity control with --model msa --backbone gated-resnet --gate static.')
             raise ValueError(
                 f'dynamos needs a backbone with agents (--backbone gated-resnet), got `{args.backbone}` '
                 f'({backbone.__class__.__name__}), which has none.')

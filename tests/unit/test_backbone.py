@@ -157,3 +157,87 @@ def test_gated_block_by_hand(mammoth_imported, in_planes, planes, stride):
         h = F.relu(block.bn1(block.conv1(x)))
         assert torch.allclose(plain, F.relu(block.bn2(block.conv2(h)) + block.shortcut(x)), atol=1e-6)
     assert none == [] and len(block.agent1.inputs) == 1
+
+
+# ---- the static-sparsity control (--gate static) ---------------------------------------------
+
+def test_static_masks_are_fixed_seeded_and_leave_the_twin_weights(mammoth_imported):
+    from dynamos_plugin.backbone import gated_resnet, ungated_resnet
+    torch.manual_seed(0)
+    twin = ungated_resnet(num_classes=10)
+    torch.manual_seed(0)
+    static = gated_resnet(num_classes=10, gate='static', static_keep=0.7)
+    torch.manual_seed(0)
+    again = gated_resnet(num_classes=10, gate='static', static_keep=0.7)
+    torch.manual_seed(1)
+    other = gated_resnet(num_classes=10, gate='static', static_keep=0.7)
+    assert static.agents == []
+    masks = {k: v for k, v in static.state_dict().items() if 'static_mask' in k}
+    assert sorted(masks) == [f'layer2.{b}.static_mask{i}' for b in (0, 1) for i in (1, 2)]  # saved with the weights
+    for name, mask in masks.items():
+        assert mask.shape == (64,) and set(mask.tolist()) == {0.0, 1.0}
+        assert int(mask.sum()) == 45  # round(0.7 * 64)
+        assert torch.equal(mask, again.state_dict()[name])  # the seed decides them
+    assert len({tuple(m.tolist()) for m in masks.values()}) == 4  # one mask per convolution
+    assert any(not torch.equal(m, other.state_dict()[k]) for k, m in masks.items())
+    # the rest of the network is the un-gated twin's, draw for draw
+    for name, value in twin.state_dict().items():
+        assert torch.equal(static.state_dict()[name], value), name
+    assert int(gated_resnet(num_classes=10, gate='static', static_keep=0.01).layer2[0].static_mask1.sum()) == 1
+
+
+def test_static_block_by_hand_masks_the_same_channels_for_every_input(mammoth_imported):
+    from dynamos_plugin.backbone import GatedBasicBlock
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    block = GatedBasicBlock(4, 6, 2)
+    block.add_static_masks(0.5)
+    randomise_batchnorm(block, g)
+    block.eval()
+    m1, m2 = block.static_mask1, block.static_mask2
+    assert int(m1.sum()) == int(m2.sum()) == 3
+    x = torch.randn(5, 4, 8, 8, generator=g)
+    for use_agents in (True, False):  # masks are architecture: the warm-up's use_agents=False keeps them
+        out, decisions = block(x, use_agents=use_agents, sample=True)
+        with torch.no_grad():
+            h = F.relu(block.bn1(block.conv1(x)) * m1[:, None, None])
+            expected = F.relu((block.bn2(block.conv2(h)) + block.shortcut(x)) * m2[:, None, None])
+        assert torch.allclose(out, expected, atol=1e-6) and decisions == []
+        assert torch.all(out[:, m2 == 0] == 0)  # the same channels, for every one of the 5 inputs
+
+
+def test_static_control_trains_with_msa_and_dynamos_refuses_it(mammoth_imported, mnist_dir, capsys):
+    import main
+    from conftest import build_model, stream_batch
+    base = ['--dataset', 'seq-mnist', '--buffer_size', '50', '--seed', '0', '--base_path', mnist_dir,
+            '--backbone', 'gated-resnet', '--gate', 'static']
+    with pytest.raises(ValueError, match='train the static-sparsity control with --model msa'):
+        build_model(['--model', 'dynamos', *base])
+    model, dataset, _ = build_model(['--model', 'msa', *base])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    model.meta_observe(x, y, x0, epoch=0)
+    block = model.net.layer2[1]
+    dropped = block.static_mask1 == 0
+    # a masked channel of the first convolution gets no gradient (its output never reaches the loss)
+    assert torch.all(block.conv1.weight.grad[dropped] == 0) and torch.all(block.bn1.weight.grad[dropped] == 0)
+    assert block.conv1.weight.grad[~dropped].abs().sum() > 0
+    with pytest.raises(SystemExit):
+        main.parse_args([str(a) for a in ['--model', 'msa', *base, '--static_keep', '0']])
+    assert '--static_keep' in capsys.readouterr().err
+
+
+def test_a_static_checkpoint_is_rebuilt_with_its_masks(mammoth_imported, tmp_path):
+    from dynamos_plugin.backbone import gated_resnet
+    from dynamos_plugin.mammoth_glue import load_checkpoint
+    torch.manual_seed(3)
+    net = gated_resnet(num_classes=10, gate='static', static_keep=0.25)
+    torch.save({'model': {f'net.{k}': v for k, v in net.state_dict().items()},
+                'args': {'model': 'msa', 'backbone': 'gated-resnet', 'gate': 'static'}}, tmp_path / 'static.pt')
+    with pytest.raises(ValueError, match='without agents'):
+        load_checkpoint(tmp_path / 'static.pt')
+    rebuilt, _ = load_checkpoint(tmp_path / 'static.pt', require_agents=False)
+    assert int(rebuilt.layer2[0].static_mask1.sum()) == 16  # 0.25 of 64, from the checkpoint
+    for name, value in net.state_dict().items():
+        assert torch.equal(rebuilt.state_dict()[name], value), name

@@ -117,7 +117,7 @@ def test_every_backbone_flag_of_dynamos_has_a_help_text(parse):
     from backbone import REGISTERED_BACKBONES
     flags = REGISTERED_BACKBONES['gated-resnet']['parsable_args']
     assert set(flags) == {'num_classes', 'nf', 'temperature', 'hidden_dim_ratio', 'infer_mode', 'inf_thresh',
-                          'agent_stride', 'memory_format', 'compile'}
+                          'agent_stride', 'memory_format', 'compile', 'gate', 'static_keep'}
     for name, spec in flags.items():
         assert spec.get('help'), name
     assert flags['nf']['help'] == 'width of the first stage (32 in the paper).'
