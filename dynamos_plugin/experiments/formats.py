@@ -52,7 +52,8 @@ def table_csv(table: str, all_cells: dict, methods: Iterable[str], reference: Op
         writer.writerow(row)
     return out.getvalue()
 
-TEX_NAMES = {'dynamos': 'Dynamos', 'msa': 'MSA (Eq.~8)', 'sgd': 'SGD', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++'}
+TEX_NAMES = {'dynamos': 'Dynamos', 'msa': 'MSA (Eq.~8)', 'static': 'Static sparsity', 'sgd': 'SGD', 'er': 'ER',
+             'der': 'DER', 'derpp': 'DER++'}
 
 def _tex_cell(cell: Optional[dict]) -> str:
     return fmt_cell(cell, pm=' $\\pm$ ', dagger='$^\\dagger$')

@@ -6,7 +6,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from dynamos_plugin.experiments.published import MAMMOTH_BEST
 from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, repo_relative
@@ -40,7 +40,8 @@ class Method:
     Dynamos' batch sizes it is given (``''`` none, ``'stream'`` only ``--batch_size``,
     ``'stream+replay'`` also ``--minibatch_size``). ``epochs``: whether it is given Dynamos'
     ``--n_epochs``. ``published``: whether lr/alpha/beta come from
-    :data:`~dynamos_plugin.experiments.published.MAMMOTH_BEST`.
+    :data:`~dynamos_plugin.experiments.published.MAMMOTH_BEST`. ``model``: Mammoth's ``--model`` (None:
+    the method's own name); ``extra``: more fixed flags.
     """
     label: str
     buffer: bool
@@ -49,12 +50,18 @@ class Method:
     batches: str = ''
     epochs: bool = False
     published: bool = False
+    model: Optional[str] = None
+    extra: Tuple[str, ...] = ()
 
 
 METHODS: Dict[str, Method] = {
     # Table 5 is the default configuration of the plugin's models: nothing but the buffer size
     'dynamos': Method('Dynamos', buffer=True),
     'msa': Method('multi-scale associations only (Eq. 8)', buffer=True),
+    # the static-sparsity control: Eq. 8 on the gated backbone with a fixed random 70 % channel mask per gated
+    # convolution instead of agents (Table 5's lr, alpha, beta and batch sizes, from msa's configuration)
+    'static': Method('static sparsity (Eq. 8, fixed random masks)', buffer=True, model='msa', backbone='gated-resnet',
+                     extra=('--gate', 'static')),
     'sgd': Method('SGD (no buffer)', buffer=False, backbone='ungated-resnet', lr=0.07, batches='stream', epochs=True),
     'er': Method('ER', buffer=True, backbone='ungated-resnet', batches='stream+replay', epochs=True, published=True),
     'der': Method('DER', buffer=True, backbone='ungated-resnet', batches='stream+replay', epochs=True, published=True),
@@ -66,9 +73,9 @@ METHODS: Dict[str, Method] = {
 # buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
 TABLES = {
     '2': {'dataset': 'seq-mnist', 'tasks': 5, 'buffers': (500, 1000, 2000),
-          'seeds': {'dynamos': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
+          'seeds': {'dynamos': 3, 'msa': 3, 'static': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
     '1': {'dataset': 'mnist-360', 'tasks': 1, 'buffers': (100, 200, 500),
-          'seeds': {'dynamos': 5, 'msa': 5, 'sgd': 5, 'er': 3, 'der': 3, 'derpp': 3}},
+          'seeds': {'dynamos': 5, 'msa': 5, 'static': 5, 'sgd': 5, 'er': 3, 'der': 3, 'derpp': 3}},
     'svhn': {'dataset': 'seq-svhn32', 'tasks': 5, 'buffers': (500, 1000, 2000),
              'seeds': {'dynamos': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
 }
@@ -100,11 +107,12 @@ class Run:
     def mammoth_args(self, base_path: str) -> List[str]:
         """The arguments of ``mammoth/main.py`` for this run (without the output paths)."""
         method, data = METHODS[self.method], DATASETS[self.dataset]
-        args = ['--model', self.method, '--dataset', self.dataset]
+        args = ['--model', method.model or self.method, '--dataset', self.dataset]
         if method.buffer:
             args += ['--buffer_size', str(self.buffer)]
         if method.backbone:
             args += ['--backbone', method.backbone]
+        args += list(method.extra)
         if method.lr is not None:
             args += ['--lr', str(method.lr)]
         if method.batches:

@@ -26,8 +26,8 @@ def write_plots(all_cells: dict, folder: Path) -> List[Path]:
     return written
 
 #: one colour per method, the same in every plot (our runs solid, the paper's numbers dashed, in the same colour)
-METHOD_COLOURS = {'dynamos': 'tab:blue', 'msa': 'tab:purple', 'sgd': 'tab:gray', 'er': 'tab:orange',
-                  'der': 'tab:green', 'derpp': 'tab:red'}
+METHOD_COLOURS = {'dynamos': 'tab:blue', 'msa': 'tab:purple', 'static': 'tab:brown', 'sgd': 'tab:gray',
+                  'er': 'tab:orange', 'der': 'tab:green', 'derpp': 'tab:red'}
 
 def _plot_ours(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List[float]]:
     """Our cells: one line per method with a buffer, a horizontal band for one without; the values drawn

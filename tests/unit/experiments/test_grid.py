@@ -8,10 +8,12 @@ from dynamos_plugin.mammoth_glue import REPO
 
 
 def test_grid_sizes():
-    assert len(grid.grid(('2',))) == 4 * 3 * 3 + 3  # dynamos, er, der, derpp x 3 buffers x 3 seeds + sgd x 3
-    assert len(grid.grid(('1',))) == 2 * 3 * 5 + 5 + 3 * 3 * 3  # dynamos, msa x 5 seeds; sgd x 5; er/der/derpp x 3
+    # dynamos, msa, static, er, der, derpp x 3 buffers x 3 seeds + sgd x 3
+    assert len(grid.grid(('2',))) == 6 * 3 * 3 + 3
+    # dynamos, msa, static x 3 buffers x 5 seeds; sgd x 5; er/der/derpp x 3 buffers x 3 seeds
+    assert len(grid.grid(('1',))) == 3 * 3 * 5 + 5 + 3 * 3 * 3
     assert len(grid.grid(('svhn',))) == 39
-    assert len(grid.grid()) == 39 + 62  # the default: Tables 2 and 1
+    assert len(grid.grid()) == 57 + 77  # the default: Tables 2 and 1
     assert {r.buffer for r in grid.grid(('1',), methods=['dynamos'])} == {100, 200, 500}
     assert {r.seed for r in grid.grid(('1',), methods=['msa'])} == {0, 1, 2, 3, 4}
     assert {r.seed for r in grid.grid(('1',), methods=['er'])} == {0, 1, 2}
@@ -35,6 +37,10 @@ def test_exact_command_lines(tmp_path):
         '--backbone', 'ungated-resnet', '--batch_size', '10', '--minibatch_size', '10', '--n_epochs', '1',
         '--lr', '0.03', '--alpha', '1.0', '--beta', '0.5', '--seed', '1', '--base_path', '/data',
         '--results_path', f'{out}/table2/seq-mnist/derpp/buf2000/seed1/mammoth', '--non_verbose', '1']
+    # the static-sparsity control: msa (Eq. 8, Table 5's settings) on the gated backbone with fixed masks
+    assert grid.Run('1', 'mnist-360', 'static', 500, 0).mammoth_args('/data') == [
+        '--model', 'msa', '--dataset', 'mnist-360', '--buffer_size', '500', '--backbone', 'gated-resnet',
+        '--gate', 'static', '--seed', '0', '--base_path', '/data']
     # MNIST-360 100 takes 200's settings; DER's published minibatch 64 is replaced by Dynamos' 16
     assert grid.Run('1', 'mnist-360', 'der', 100, 2).mammoth_args('/data') == [
         '--model', 'der', '--dataset', 'mnist-360', '--buffer_size', '100', '--backbone', 'ungated-resnet',

@@ -60,10 +60,10 @@ def test_report_from_records(results):
     svhn = (results / 'report' / 'table_svhn.md').read_text()
     assert svhn.count('| not run |') == 13 and 'took 1000 s' in svhn and 'about 158.0 days' in svhn
     comparison = (results / 'report' / 'comparison.md').read_text()
-    assert '| dataset | buffer | dynamos | msa | sgd | er | der | derpp |' in comparison
-    assert ('| seq-mnist | 500 | 97.00 ± 1.00 (n=3) | not run | not run | not run | not run | not run |'
+    assert '| dataset | buffer | dynamos | msa | static | sgd | er | der | derpp |' in comparison
+    assert ('| seq-mnist | 500 | 97.00 ± 1.00 (n=3) | not run | not run | not run | not run | not run | not run |'
             in comparison)
-    assert '| mnist-360 | 100 | not run | not run | 18.00 (n=1) | not run | not run | not run |' in comparison
+    assert '| mnist-360 | 100 | not run | not run | not run | 18.00 (n=1) | not run | not run | not run |' in comparison
     assert '| seq-mnist | dynamos | 3 | 11.0 min | 0.55 h |' in comparison  # wall time per method
     for name in ('table2', 'table1', 'table_svhn'):
         assert {results / 'report' / f'{name}.{ext}' for ext in ('md', 'csv', 'tex')} <= set(written)
@@ -79,12 +79,12 @@ def test_report_as_csv(results):
     assert list(rows[0]) == list(formats.CSV_FIELDS)
     assert [(r['method'], r['buffer']) for r in rows] == [
         ('dynamos', '100'), ('dynamos', '200'), ('dynamos', '500'), ('msa', '100'), ('msa', '200'), ('msa', '500'),
-        ('sgd', ''), ('er', '100'), ('er', '200'), ('er', '500'), ('der', '100'), ('der', '200'), ('der', '500'),
+        ('static', '100'), ('static', '200'), ('static', '500'), ('sgd', ''), ('er', '100'), ('er', '200'), ('er', '500'), ('der', '100'), ('der', '200'), ('der', '500'),
         ('derpp', '100'), ('derpp', '200'), ('derpp', '500')]
     assert rows[1] == {'dataset': 'mnist-360', 'method': 'dynamos', 'buffer': '200', 'n': '5', 'seeds': '0 1 2 3 4',
                        'mean': '80.0', 'std': '1.5811', 'paper_mean': '79.638', 'paper_std': '2.853',
                        'ours_minus_paper': '0.362', 'wall_min': '2.0', 'extra_args': '0'}
-    assert (rows[6]['n'], rows[6]['mean'], rows[6]['std']) == ('1', '18.0', '')  # one seed: no std
+    assert (rows[9]['n'], rows[9]['mean'], rows[9]['std']) == ('1', '18.0', '')  # one seed (SGD): no std
     assert (rows[0]['n'], rows[0]['mean'], rows[0]['paper_mean']) == ('0', '', '64.418')  # not run
     er = [r for r in csv.DictReader(io.StringIO((results / 'report' / 'table2.csv').read_text()))
           if r['method'] == 'er' and r['buffer'] == '1000']
@@ -101,7 +101,7 @@ def test_report_as_latex(results):
     assert tex[6] == 'Dynamos & 100 & not run & 64.42 $\\pm$ 4.09 & -- & -- \\\\'
     assert tex[7] == ' & 200 & 80.00 $\\pm$ 1.58 (n=5) & 79.64 $\\pm$ 2.85 & $+0.36$ & 2.0 min \\\\'  # name once
     assert 'SGD & -- & 18.00 (n=1) & 18.71 $\\pm$ 0.69 & $-0.71$ & 1.0 min \\\\' in tex
-    assert tex[-2:] == ['\\bottomrule', '\\end{tabular}'] and len(tex) == 6 + 16 + 2
+    assert tex[-2:] == ['\\bottomrule', '\\end{tabular}'] and len(tex) == 6 + 19 + 2
     table2 = (results / 'report' / 'table2.tex').read_text()
     assert ' & 1000 & 90.00 (n=1)$^\\dagger$ & -- & -- & 10.0 min \\\\' in table2
     assert '±' not in table2 and '†' not in table2  # plain LaTeX
@@ -146,7 +146,7 @@ def test_the_report_command_builds_the_committed_report_unless_told(monkeypatch,
 
 def test_report_command_without_records(tmp_path, capsys):
     assert cli.main(['--report', '--results-dir', str(tmp_path)]) == 0
-    assert (tmp_path / 'report' / 'table1.md').read_text().count('| not run |') == 3 * 5 + 1
+    assert (tmp_path / 'report' / 'table1.md').read_text().count('| not run |') == 3 * 6 + 1
     assert 'wrote' in capsys.readouterr().out
     assert (tmp_path / 'report' / 'plots' / 'accuracy_vs_buffer_mnist-360.png').exists()
 
