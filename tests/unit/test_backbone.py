@@ -241,3 +241,42 @@ def test_a_static_checkpoint_is_rebuilt_with_its_masks(mammoth_imported, tmp_pat
     assert int(rebuilt.layer2[0].static_mask1.sum()) == 16  # 0.25 of 64, from the checkpoint
     for name, value in net.state_dict().items():
         assert torch.equal(rebuilt.state_dict()[name], value), name
+
+
+# ---- return types, biases, sampling while training (each kills a surviving mutant) --------------------------
+
+def test_return_types_by_value_and_unknown_ones_refused(nets):
+    gated, _ = nets
+    gated.eval()
+    x = torch.rand(2, 1, 28, 28)
+    features = gated(x, returnt=''.join(['feat', 'ures']))  # a string built at run time: compared by value
+    assert features.shape == (2, 64)
+    logits, feats = gated(x, returnt=''.join(['bo', 'th']))
+    assert torch.equal(feats, features) and logits.shape == (2, 10)
+    assert len(gated(x, returnt=''.join(['age', 'nts']))[1]) == 4
+    for unknown in ('all', 'zzz', 'logits'):  # Mammoth's 'all' sorts before 'agents', 'zzz' after 'features'
+        with pytest.raises(ValueError, match='Unknown return type'):
+            gated(x, returnt=unknown)
+
+
+def test_no_convolution_has_a_bias(nets):
+    gated, twin = nets
+    convs = [m for net in (gated, twin) for m in net.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 2 * 10 + 4  # stem, 8 in the stages, 1 shortcut (x2 nets), 4 agents' pointwise
+    assert all(conv.bias is None for conv in convs)
+
+
+def test_training_samples_the_actions_and_evaluation_thresholds_them(nets):
+    gated, _ = nets
+    x = torch.rand(8, 1, 28, 28)
+    gated.eval()
+    _, tested = gated(x, returnt='agents')
+    gated.train()
+    torch.manual_seed(0)
+    _, first = gated(x, returnt='agents')
+    _, second = gated(x, returnt='agents')
+    gated.eval()
+    assert any(not torch.equal(a.actions, b.actions) for a, b in zip(first, second))  # Bernoulli draws
+    p = torch.sigmoid(first[0].logits)
+    assert torch.equal(tested[0].actions, (torch.sigmoid(tested[0].logits) >= 0.5).float())
+    assert ((p > 0.05) & (p < 0.95)).any()  # undecided probabilities: a draw, not a threshold, decides them

@@ -120,3 +120,45 @@ def test_buffer_with_half_the_samples_correct(buffer_module):
     kept = buf.examples[buf.written_slots(), 0].long()
     assert bool((kept % 2 == 0).all())  # only correct samples are written
     assert buf.num_seen_examples == 5000
+
+
+# ---- the reservoir and the writes by hand (each kills a surviving mutant of benchmarks/mutation.py) ----------
+
+def test_reservoir_indices_continue_from_the_samples_seen(buffer_module):
+    assert buffer_module.reservoir_indices(5, 3, 10).tolist() == [5, 6, 7]  # not 5 | [0, 1, 2] = [5, 5, 7]
+
+
+def test_reservoir_draws_by_hand(buffer_module):
+    np.random.seed(4)
+    index = buffer_module.reservoir_indices(8, 6, 5)  # the buffer is full: samples 8..13 draw in [0, 8] .. [0, 13]
+    np.random.seed(4)
+    draws = np.random.randint(0, np.arange(8, 14) + 1)
+    assert (draws < 5).any() and (draws >= 5).any()  # both cases happen with this seed
+    assert index.tolist() == np.where(draws < 5, draws, -1).tolist()  # -1 exactly, for a sample not kept
+
+
+def test_of_samples_sharing_a_slot_the_later_is_kept_and_others_land_in_theirs(buffer_module, monkeypatch):
+    buf = buffer_module.DynamosBuffer(4)
+    monkeypatch.setattr(buffer_module, 'reservoir_indices', lambda seen, n, size: np.array([1, 1, 2]))
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
+    assert buf.written_slots().tolist() == [1, 2]
+    assert buf.labels[1].item() == 1 and buf.labels[2].item() == 2  # slot 1: the later of samples 0 and 1
+    assert torch.equal(buf.logits[1], z[1]) and torch.equal(buf.attentions[2], v[2])
+
+
+def test_load_keeps_the_count_a_number(buffer_module):
+    buf = buffer_module.DynamosBuffer(6)
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
+    restored = buffer_module.DynamosBuffer(6)
+    restored.load(buf.serialize())
+    assert type(restored.num_seen_examples) is int and restored.num_seen_examples == 3
+
+
+def test_get_data_moves_to_the_device_asked_for(buffer_module):
+    buf = buffer_module.DynamosBuffer(6)
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
+    assert all(t.device.type == 'meta' for t in buf.get_data(2, device=torch.device('meta')))
+    assert all(t.device.type == 'cpu' for t in buf.get_data(2))  # the buffer's own device by default

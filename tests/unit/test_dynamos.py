@@ -284,3 +284,64 @@ def test_observe_writes_raw_inputs_labels_and_that_pass_logits_and_attention_of_
     attention = torch.cat([d.attention for d in decisions], dim=1).detach()
     assert torch.equal(buf.attentions[[0, 2, 4, 6]], attention[[0, 2, 4, 6]])
     assert not buf.logits.requires_grad and not buf.attentions.requires_grad
+
+
+# ---- the warm-up's length, the statistics' windows, the flags (each kills a surviving mutant) -------------
+
+def dynamos(mnist_dir, *flags):
+    return build_model(BASE + ['--buffer_size', '50', '--seed', '0', '--base_path', str(mnist_dir), *flags])
+
+
+def test_debug_mode_halves_a_warmup_that_would_fill_its_short_task(mammoth_imported, mnist_dir):
+    n = dynamos(mnist_dir)[0].get_debug_iters()  # 5 steps a task in Mammoth's debug mode
+    lengths = {flags: dynamos(mnist_dir, *flags)[0].warmup_length for flags in [
+        ('--debug_mode', '1', '--warmup', '10'), ('--debug_mode', '1', '--warmup', str(n)),
+        ('--debug_mode', '1', '--warmup', str(n - 1)), ('--debug_mode', '1', '--warmup', '10', '--n_epochs', '2'),
+        ('--warmup', '10')]}
+    assert list(lengths.values()) == [n // 2, n // 2, n - 1, 10, 10]
+
+
+def test_warmup_ends_after_its_length_in_either_unit(mammoth_imported, mnist_dir):
+    model = dynamos(mnist_dir, '--warmup', '1')[0]
+    model._task_iteration = 0
+    assert model.in_warmup(0)  # a warm-up of one iteration is one step long
+    model._task_iteration = 1
+    assert not model.in_warmup(0)
+    model = dynamos(mnist_dir, '--warmup', '2', '--n_epochs', '4')[0]
+    assert [model.in_warmup(epoch) for epoch in (None, 0, 1, 2, 3)] == [True, True, True, False, False]
+    assert dynamos(mnist_dir)[0].args.stats_every == 0  # per task only, unless asked
+
+
+def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as module
+    model, dataset, _ = dynamos(mnist_dir, '--warmup', '0')
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    model.meta_end_task(dataset)  # a task without a single step logs nothing
+    assert model.task_stats == [] and model.window_stats == []
+    model._current_task = 1  # task 2
+    model.meta_begin_task(dataset)
+    model.meta_observe(x, y, x0, epoch=0)
+    model.meta_end_task(dataset)
+    assert len(model.task_stats) == 1 and model.task_stats[0]['steps'] == 1
+    assert model.window_stats == []  # no --stats_every: no windows, not even the last, shorter one
+    # a window of 1000 steps ends at its 1000th step (counts compared by value: 1000 is not a cached small int)
+    model._current_task = 1  # task 2 (an odd index: current_task + 1 is not current_task | 1)
+    model.args.stats_every = 1000
+    model._window_mean.count = 999
+    model.meta_observe(x, y, x0, epoch=0)
+    assert [(s['task'], s['steps']) for s in model.window_stats] == [(2, 1000)]
+    model._current_task = 3
+    x_nan = torch.full((4, 1, 28, 28), float('nan'))
+    with pytest.raises(FloatingPointError, match=r'NaN in the action probabilities at task 4,'):
+        model.meta_observe(x_nan, torch.zeros(4, dtype=torch.long), x_nan, epoch=0)
+
+
+def test_table5_hyperparameters_are_required_without_a_configuration(mammoth_imported):
+    import argparse
+    from dynamos_plugin.dynamos import Dynamos
+    parser = Dynamos.get_parser(argparse.ArgumentParser())
+    required = {a.dest for a in parser._actions if a.required}
+    assert {'keep_ratio', 'policy_penalty', 'reward_weight', 'prototype_loss', 'alpha', 'policy_alpha',
+            'beta'} <= required
