@@ -23,6 +23,12 @@ What it does, never touching this checkout's sources:
    mutant that breaks the import counts as killed), per module, and every surviving mutant with
    file:line, operator, the original and the mutated line.
 
+``--recheck REPORT.json`` re-runs only the survivors of an earlier report against the current tests (after
+writing tests that should kill them): each mutated line is put back in a copy of the current tree (found by
+its text near its old line number) and the same test command runs; it prints, and writes beside the report
+as ``recheck.json``, which survivors are now killed, which still survive, and which no longer apply (their
+line changed).
+
 The session database is kept in ``.mutation/session.sqlite`` (git-ignored; read it with
 ``cosmic-ray dump`` or ``cr-report``); ``--resume`` continues an interrupted run from it if the
 modules have not changed. ``--count-only`` stops after ``init`` and prints the number of mutants.
@@ -302,6 +308,58 @@ def write_report(summary: dict, out: Path) -> None:
     (out / 'mutation.md').write_text('\n'.join(md) + '\n')
 
 
+def recheck(report: Path, timeout: float = 300) -> int:
+    """Re-runs the survivors of ``report`` (a ``mutation.json``) against the current tests; see the module docstring."""
+    survivors = json.loads(report.read_text())['surviving']
+    tmp = Path(tempfile.mkdtemp(prefix='dynamos-recheck-'))
+    tree = tmp / 'tree'
+    results = []
+    try:
+        copy_tree(tree)
+        (tree / '.mutation').mkdir()
+        (tree / '.mutation' / 'pristine.json').write_text(json.dumps(fingerprint(tree, CORE), indent=1))
+        calibrate(tree, {})  # the same selection as the run: tests that start a process or fail unmutated are out
+        for r in survivors:
+            path = tree / r['module']
+            pristine = path.read_text()
+            lines = pristine.splitlines(keepends=True)
+            old, new = r['original'].splitlines(), r['mutated'].splitlines()
+            # the first matching block of lines nearest the old line number
+            starts = [i for i in range(len(lines) - len(old) + 1)
+                      if [l.rstrip('\n') for l in lines[i:i + len(old)]] == old] if old else []
+            outcome = 'no longer applies'
+            if starts:
+                i = min(starts, key=lambda s: abs(s + 1 - r['line']))
+                path.write_text(''.join(lines[:i] + [l + '\n' for l in new] + lines[i + len(old):]))
+                try:
+                    proc = subprocess.run([sys.executable, *PYTEST], cwd=tree, env=env_for(tree), capture_output=True,
+                                          text=True, timeout=timeout)
+                    outcome = 'survived' if proc.returncode == 0 else 'killed'
+                    failed = [l.split()[1] for l in proc.stdout.splitlines() if l.startswith('FAILED ')]
+                except subprocess.TimeoutExpired:
+                    outcome, failed = 'killed', ['(timeout)']
+                finally:
+                    path.write_text(pristine)
+                r = dict(r, killed_by=failed[:1] if outcome == 'killed' else [])
+            results.append(dict(r, recheck=outcome))
+            log(f'{r["module"]}:{r["line"]} {r["operator"]}: {outcome} {" ".join(r.get("killed_by", []))}')
+    finally:
+        kill_leftovers(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+    counts = Counter(r['recheck'] for r in results)
+    summary = dict(report=repo_relative_path(report), commit=git('rev-parse', '--short', 'HEAD'),
+                   dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
+                   date=time.strftime('%Y-%m-%d %H:%M'), counts=dict(counts), mutants=results)
+    (report.parent / 'recheck.json').write_text(json.dumps(summary, indent=1) + '\n')
+    log(f'recheck of {len(results)} survivors: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
+    return 0
+
+
+def repo_relative_path(path: Path) -> str:
+    path = path.resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else path.name
+
+
 def git(*args) -> str:
     return subprocess.run(['git', *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
@@ -317,7 +375,14 @@ def main(argv=None) -> int:
                    help='report folder (default: results/benchmarks/mutation/<modules>/, e.g. .../agent-msa/; '
                         '.../all/ for the six core modules)')
     p.add_argument('--keep', action='store_true', help='keep the temporary copy (its path is printed)')
+    p.add_argument('--recheck', type=Path, metavar='REPORT.json',
+                   help='re-run only the survivors of this report against the current tests (writes recheck.json beside it)')
     a = p.parse_args(argv)
+    # Ctrl-C or a SIGTERM: save the session (for --resume) and clean up, even where the shell ignored SIGINT
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if a.recheck:
+        return recheck(a.recheck)
     modules = [Path(m).resolve().relative_to(REPO).as_posix() if Path(m).is_absolute() else Path(m).as_posix()
                for m in a.modules]
     for m in modules:
@@ -331,9 +396,6 @@ def main(argv=None) -> int:
     except ImportError:
         p.error("cosmic-ray is not installed: .venv/bin/pip install -e '.[mutation]'")
 
-    # Ctrl-C or a SIGTERM: save the session (for --resume) and clean up, even where the shell ignored SIGINT
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix='dynamos-mutation-'))
     tree = tmp / 'tree'
     try:

@@ -167,3 +167,25 @@ def test_impossible_hyperparameter(mnist_dir, tmp_path):
     assert proc.returncode == 2
     assert 'argument --keep_ratio: the keep ratio must be in (0, 1], got 2' in proc.log
     assert 'Traceback' not in proc.log
+
+
+# ---- the static-sparsity control (--gate static), end to end --------------------------------------------
+
+def test_static_control_trains_and_its_masks_come_back_from_the_checkpoint(mnist_dir, tmp_path):
+    common = ['--model', 'msa', '--dataset', 'seq-mnist', '--backbone', 'gated-resnet', '--gate', 'static',
+              '--buffer_size', '50', '--seed', '2', '--base_path', mnist_dir, '--debug_mode', '1']
+    proc = run_mammoth(common + ['--savecheck', 'last', '--checkpoint_path', tmp_path / 'ckpt', '--ckpt_name', 'st'],
+                       tmp_path)
+    assert proc.returncode == 0, proc.log[-3000:]
+    final = parse_log(proc.log)
+    assert final['n_tasks'] == 5 and len(final['per_task']) == 5
+    ckpt = next((tmp_path / 'ckpt').glob('st_*_last.pt'))
+    import torch
+    state = torch.load(ckpt, map_location='cpu', weights_only=False)['model']
+    masks = [v for k, v in state.items() if 'static_mask' in k]
+    assert len(masks) == 4 and all(int(m.sum()) == 45 for m in masks)  # 0.7 of 64 channels, in the checkpoint
+    # reloaded with another seed (which would draw other masks), it evaluates exactly as trained
+    reloaded = run_mammoth([a if a != '2' else '5' for a in common] + ['--loadcheck', ckpt, '--inference_only', '1'],
+                           tmp_path)
+    assert reloaded.returncode == 0, reloaded.log[-3000:]
+    assert parse_log(reloaded.log) == final
