@@ -308,44 +308,56 @@ def write_report(summary: dict, out: Path) -> None:
     (out / 'mutation.md').write_text('\n'.join(md) + '\n')
 
 
-def recheck(report: Path, timeout: float = 300) -> int:
+def recheck_one(tree: Path, r: dict, timeout: float) -> dict:
+    """Puts survivor ``r``'s mutated line(s) back in ``tree`` (nearest its old line number), runs the tests, restores."""
+    path = tree / r['module']
+    pristine = path.read_text()
+    lines = pristine.splitlines(keepends=True)
+    old, new = r['original'].splitlines(), r['mutated'].splitlines()
+    starts = [i for i in range(len(lines) - len(old) + 1)
+              if [l.rstrip('\n') for l in lines[i:i + len(old)]] == old] if old else []
+    if not starts:
+        return dict(r, recheck='no longer applies', killed_by=[])
+    i = min(starts, key=lambda s: abs(s + 1 - r['line']))
+    path.write_text(''.join(lines[:i] + [l + '\n' for l in new] + lines[i + len(old):]))
+    try:
+        proc = subprocess.run([sys.executable, *PYTEST], cwd=tree, env=env_for(tree), capture_output=True,
+                              text=True, timeout=timeout)
+        failed = [l.split()[1] for l in proc.stdout.splitlines() if l.startswith('FAILED ')]
+        outcome = 'survived' if proc.returncode == 0 else 'killed'
+    except subprocess.TimeoutExpired:
+        outcome, failed = 'killed', ['(timeout)']
+    finally:
+        path.write_text(pristine)
+    return dict(r, recheck=outcome, killed_by=failed[:1])
+
+
+def recheck(report: Path, workers: int = 1, timeout: float = 300) -> int:
     """Re-runs the survivors of ``report`` (a ``mutation.json``) against the current tests; see the module docstring."""
+    from concurrent.futures import ThreadPoolExecutor
     survivors = json.loads(report.read_text())['surviving']
     tmp = Path(tempfile.mkdtemp(prefix='dynamos-recheck-'))
-    tree = tmp / 'tree'
-    results = []
     try:
-        copy_tree(tree)
-        (tree / '.mutation').mkdir()
-        (tree / '.mutation' / 'pristine.json').write_text(json.dumps(fingerprint(tree, CORE), indent=1))
-        calibrate(tree, {})  # the same selection as the run: tests that start a process or fail unmutated are out
-        for r in survivors:
-            path = tree / r['module']
-            pristine = path.read_text()
-            lines = pristine.splitlines(keepends=True)
-            old, new = r['original'].splitlines(), r['mutated'].splitlines()
-            # the first matching block of lines nearest the old line number
-            starts = [i for i in range(len(lines) - len(old) + 1)
-                      if [l.rstrip('\n') for l in lines[i:i + len(old)]] == old] if old else []
-            outcome = 'no longer applies'
-            if starts:
-                i = min(starts, key=lambda s: abs(s + 1 - r['line']))
-                path.write_text(''.join(lines[:i] + [l + '\n' for l in new] + lines[i + len(old):]))
-                try:
-                    proc = subprocess.run([sys.executable, *PYTEST], cwd=tree, env=env_for(tree), capture_output=True,
-                                          text=True, timeout=timeout)
-                    outcome = 'survived' if proc.returncode == 0 else 'killed'
-                    failed = [l.split()[1] for l in proc.stdout.splitlines() if l.startswith('FAILED ')]
-                except subprocess.TimeoutExpired:
-                    outcome, failed = 'killed', ['(timeout)']
-                finally:
-                    path.write_text(pristine)
-                r = dict(r, killed_by=failed[:1] if outcome == 'killed' else [])
-            results.append(dict(r, recheck=outcome))
-            log(f'{r["module"]}:{r["line"]} {r["operator"]}: {outcome} {" ".join(r.get("killed_by", []))}')
+        trees = [tmp / f'tree{k}' for k in range(max(1, workers))]
+        copy_tree(trees[0])
+        (trees[0] / '.mutation').mkdir()
+        (trees[0] / '.mutation' / 'pristine.json').write_text(json.dumps(fingerprint(trees[0], CORE), indent=1))
+        calibrate(trees[0], {})  # the same selection as the run: tests that start a process or fail unmutated are out
+        for tree in trees[1:]:
+            shutil.copytree(trees[0], tree, symlinks=True)
+
+        def work(k):
+            done = []
+            for r in survivors[k::len(trees)]:
+                done.append(recheck_one(trees[k], r, timeout))
+                log(f'{r["module"]}:{r["line"]} {r["operator"]}: {done[-1]["recheck"]} {" ".join(done[-1]["killed_by"])}')
+            return done
+        with ThreadPoolExecutor(len(trees)) as pool:
+            results = [r for chunk in pool.map(work, range(len(trees))) for r in chunk]
     finally:
         kill_leftovers(tmp)
         shutil.rmtree(tmp, ignore_errors=True)
+    results.sort(key=lambda r: (r['module'], r['line'], r['operator'], r.get('occurrence', 0)))
     counts = Counter(r['recheck'] for r in results)
     summary = dict(report=repo_relative_path(report), commit=git('rev-parse', '--short', 'HEAD'),
                    dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
@@ -382,7 +394,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if a.recheck:
-        return recheck(a.recheck)
+        return recheck(a.recheck, a.workers)
     modules = [Path(m).resolve().relative_to(REPO).as_posix() if Path(m).is_absolute() else Path(m).as_posix()
                for m in a.modules]
     for m in modules:
