@@ -336,6 +336,8 @@ def recheck(report: Path, workers: int = 1, timeout: float = 300) -> int:
     """Re-runs the survivors of ``report`` (a ``mutation.json``) against the current tests; see the module docstring."""
     from concurrent.futures import ThreadPoolExecutor
     survivors = json.loads(report.read_text())['surviving']
+    copied_from = dict(commit=git('rev-parse', '--short', 'HEAD'),
+                       dirty=bool(git('status', '--porcelain', '--untracked-files=no')))
     tmp = Path(tempfile.mkdtemp(prefix='dynamos-recheck-'))
     try:
         trees = [tmp / f'tree{k}' for k in range(max(1, workers))]
@@ -359,9 +361,8 @@ def recheck(report: Path, workers: int = 1, timeout: float = 300) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     results.sort(key=lambda r: (r['module'], r['line'], r['operator'], r.get('occurrence', 0)))
     counts = Counter(r['recheck'] for r in results)
-    summary = dict(report=repo_relative_path(report), commit=git('rev-parse', '--short', 'HEAD'),
-                   dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
-                   date=time.strftime('%Y-%m-%d %H:%M'), counts=dict(counts), mutants=results)
+    summary = dict(report=repo_relative_path(report), **copied_from, date=time.strftime('%Y-%m-%d %H:%M'),
+                   counts=dict(counts), mutants=results)
     (report.parent / 'recheck.json').write_text(json.dumps(summary, indent=1) + '\n')
     log(f'recheck of {len(results)} survivors: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
     return 0
@@ -411,6 +412,8 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix='dynamos-mutation-'))
     tree = tmp / 'tree'
     try:
+        copied_from = dict(commit=git('rev-parse', '--short', 'HEAD'),  # the tree the mutants are made from
+                           dirty=bool(git('status', '--porcelain', '--untracked-files=no')))
         copy_tree(tree)
         (tree / '.mutation').mkdir()
         session = tree / '.mutation' / 'session.sqlite'
@@ -455,8 +458,7 @@ def main(argv=None) -> int:
             shutil.copy2(session, saved)
             saved_meta.write_text(json.dumps(prints, indent=1) + '\n')
         meta = dict(command='.venv/bin/python benchmarks/mutation.py ' + ' '.join(sys.argv[1:] if argv is None else argv),
-                    date=time.strftime('%Y-%m-%d %H:%M'), commit=git('rev-parse', '--short', 'HEAD'),
-                    dirty=bool(git('status', '--porcelain', '--untracked-files=no')),
+                    date=time.strftime('%Y-%m-%d %H:%M'), **copied_from,
                     cosmic_ray=__import__('importlib.metadata').metadata.version('cosmic-ray'),
                     modules=modules, workers=a.workers, timeout_s=timeout, baseline_s=round(baseline, 1),
                     exec_s=round(exec_s, 1), resumed=resumed, tests_left_out=left_out,

@@ -254,6 +254,7 @@ def test_return_types_by_value_and_unknown_ones_refused(nets):
     logits, feats = gated(x, returnt=''.join(['bo', 'th']))
     assert torch.equal(feats, features) and logits.shape == (2, 10)
     assert len(gated(x, returnt=''.join(['age', 'nts']))[1]) == 4
+    assert torch.equal(gated(x, returnt=''.join(['o', 'ut'])), gated(x))
     for unknown in ('all', 'zzz', 'logits'):  # Mammoth's 'all' sorts before 'agents', 'zzz' after 'features'
         with pytest.raises(ValueError, match='Unknown return type'):
             gated(x, returnt=unknown)
@@ -280,3 +281,34 @@ def test_training_samples_the_actions_and_evaluation_thresholds_them(nets):
     p = torch.sigmoid(first[0].logits)
     assert torch.equal(tested[0].actions, (torch.sigmoid(tested[0].logits) >= 0.5).float())
     assert ((p > 0.05) & (p < 0.95)).any()  # undecided probabilities: a draw, not a threshold, decides them
+
+
+def test_defaults_are_the_papers_and_the_feature_maps_its_sizes(mammoth_imported):
+    import inspect
+    from dynamos_plugin.backbone import GatedBasicBlock, GatedResNet, gated_resnet
+    defaults = lambda f: {k: v.default for k, v in inspect.signature(f).parameters.items()  # noqa: E731
+                          if v.default is not inspect.Parameter.empty}
+    assert defaults(GatedResNet.__init__) == dict(nf=32, gated=True, temperature=0.15, hidden_dim_ratio=16,
+                                                  infer_mode='threshold', inf_thresh=0.5, agent_stride='conv',
+                                                  memory_format='contiguous', static_keep=None)
+    assert {k: v for k, v in defaults(gated_resnet).items() if k in ('nf', 'temperature', 'hidden_dim_ratio',
+                                                                      'inf_thresh')} == dict(
+        nf=32, temperature=0.15, hidden_dim_ratio=16, inf_thresh=0.5)
+    assert defaults(GatedBasicBlock.__init__) == dict(stride=1)
+    assert defaults(GatedBasicBlock.forward) == dict(use_agents=True, sample=True, threshold=0.5)
+    torch.manual_seed(0)
+    net = gated_resnet(num_classes=10).eval()
+    shapes = []
+    for block in (*net.layer1, *net.layer2):
+        block.register_forward_hook(lambda m, i, o: shapes.append(tuple(o[0].shape)))
+    net(torch.rand(2, 1, 28, 28))
+    assert shapes == [(2, 32, 28, 28), (2, 32, 28, 28), (2, 64, 14, 14), (2, 64, 14, 14)]
+
+
+def test_sampled_inference_draws_and_its_mode_is_compared_by_value(mammoth_imported):
+    from dynamos_plugin.backbone import GatedResNet
+    torch.manual_seed(0)
+    net = GatedResNet(10, infer_mode=''.join(['sam', 'ple'])).eval()  # as argparse gives it: not an interned literal
+    x = torch.rand(8, 1, 28, 28)
+    first, second = net(x, returnt='agents')[1], net(x, returnt='agents')[1]
+    assert any(not torch.equal(a.actions, b.actions) for a, b in zip(first, second))

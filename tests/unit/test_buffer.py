@@ -162,3 +162,32 @@ def test_get_data_moves_to_the_device_asked_for(buffer_module):
     buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
     assert all(t.device.type == 'meta' for t in buf.get_data(2, device=torch.device('meta')))
     assert all(t.device.type == 'cpu' for t in buf.get_data(2))  # the buffer's own device by default
+
+
+def test_get_data_applies_the_transform_to_the_examples_only(buffer_module):
+    buf = buffer_module.DynamosBuffer(6)
+    x, y, z, v = batch(3)
+    buf.add_data(x, y, correct=torch.ones(3, dtype=torch.bool), logits=z, attentions=v)
+    np.random.seed(0)
+    ex, lab, logits, _ = buf.get_data(3, transform=lambda t: t * 10 + 1)
+    assert torch.equal(ex[:, 0, 0, 0], lab.float() * 10 + 1)  # example k holds the value k
+    np.random.seed(0)
+    assert torch.equal(buf.get_data(3)[0][:, 0, 0, 0], lab.float())  # no transform: the stored examples
+
+
+def test_size_must_be_positive_and_one_is_enough(buffer_module):
+    for size in (0, -1):
+        with pytest.raises(ValueError, match='positive'):
+            buffer_module.DynamosBuffer(size)
+    assert buffer_module.DynamosBuffer(1).buffer_size == 1
+
+
+def test_a_checkpoint_round_trip_keeps_the_count_a_number(buffer_module, tmp_path):
+    import pickle
+    buf = buffer_module.DynamosBuffer(6)
+    x, y, z, v = batch(4)
+    buf.add_data(x, y, correct=torch.ones(4, dtype=torch.bool), logits=z, attentions=v)
+    state = pickle.loads(pickle.dumps(buf.serialize()))  # keys no longer the interned literals
+    restored = buffer_module.DynamosBuffer(6)
+    restored.load(state)
+    assert type(restored.num_seen_examples) is int and restored.num_seen_examples == 4

@@ -7,7 +7,9 @@ an agent, and what the buffer stores.
 """
 
 import copy
+import logging
 import math
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -309,10 +311,12 @@ def test_warmup_ends_after_its_length_in_either_unit(mammoth_imported, mnist_dir
     assert not model.in_warmup(0)
     model = dynamos(mnist_dir, '--warmup', '2', '--n_epochs', '4')[0]
     assert [model.in_warmup(epoch) for epoch in (None, 0, 1, 2, 3)] == [True, True, True, False, False]
+    model = dynamos(mnist_dir, '--warmup', '1', '--n_epochs', '4')[0]
+    assert [model.in_warmup(epoch) for epoch in (None, 0, 1)] == [True, True, False]
     assert dynamos(mnist_dir)[0].args.stats_every == 0  # per task only, unless asked
 
 
-def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammoth_imported, mnist_dir, monkeypatch):
+def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammoth_imported, mnist_dir, caplog):
     import dynamos_plugin.dynamos as module
     model, dataset, _ = dynamos(mnist_dir, '--warmup', '0')
     x, y, x0 = stream_batch(dataset)
@@ -330,8 +334,10 @@ def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammo
     model._current_task = 1  # task 2 (an odd index: current_task + 1 is not current_task | 1)
     model.args.stats_every = 1000
     model._window_mean.count = 999
-    model.meta_observe(x, y, x0, epoch=0)
+    with caplog.at_level(logging.INFO):
+        model.meta_observe(x, y, x0, epoch=0)
     assert [(s['task'], s['steps']) for s in model.window_stats] == [(2, 1000)]
+    assert re.search(r'Dynamos task 2, steps up to \d+: ', caplog.text)  # the log line names the task too
     model._current_task = 3
     x_nan = torch.full((4, 1, 28, 28), float('nan'))
     with pytest.raises(FloatingPointError, match=r'NaN in the action probabilities at task 4,'):
@@ -343,5 +349,7 @@ def test_table5_hyperparameters_are_required_without_a_configuration(mammoth_imp
     from dynamos_plugin.dynamos import Dynamos
     parser = Dynamos.get_parser(argparse.ArgumentParser())
     required = {a.dest for a in parser._actions if a.required}
+    defaults = {a.dest: a.default for a in parser._actions}
+    assert (defaults['warmup'], defaults['stats_every']) == (10, 0)  # the authors' 10 warm-up iterations
     assert {'keep_ratio', 'policy_penalty', 'reward_weight', 'prototype_loss', 'alpha', 'policy_alpha',
             'beta'} <= required
