@@ -255,7 +255,7 @@ def test_return_types_by_value_and_unknown_ones_refused(nets):
     assert torch.equal(feats, features) and logits.shape == (2, 10)
     assert len(gated(x, returnt=''.join(['age', 'nts']))[1]) == 4
     assert torch.equal(gated(x, returnt=''.join(['o', 'ut'])), gated(x))
-    for unknown in ('all', 'zzz', 'logits'):  # Mammoth's 'all' sorts before 'agents', 'zzz' after 'features'
+    for unknown in ('', 'aaa', 'all', 'zzz', 'logits'):  # '' and 'aaa' sort before 'agents', 'zzz' after 'out'
         with pytest.raises(ValueError, match='Unknown return type'):
             gated(x, returnt=unknown)
 
@@ -303,6 +303,10 @@ def test_defaults_are_the_papers_and_the_feature_maps_its_sizes(mammoth_imported
         block.register_forward_hook(lambda m, i, o: shapes.append(tuple(o[0].shape)))
     net(torch.rand(2, 1, 28, 28))
     assert shapes == [(2, 32, 28, 28), (2, 32, 28, 28), (2, 64, 14, 14), (2, 64, 14, 14)]
+    assert net.layer2[0].shortcut[0].kernel_size == (1, 1)  # the projection shortcut is a 1x1 convolution
+    # the agents' stride as argparse gives it (a string built at run time, compared by value)
+    strided = GatedResNet(10, agent_stride=''.join(['co', 'nv']))
+    assert [a.pointwise.stride for a in strided.agents] == [(2, 2), (1, 1), (1, 1), (1, 1)]
 
 
 def test_sampled_inference_draws_and_its_mode_is_compared_by_value(mammoth_imported):

@@ -135,6 +135,12 @@ def test_reservoir_draws_by_hand(buffer_module):
     draws = np.random.randint(0, np.arange(8, 14) + 1)
     assert (draws < 5).any() and (draws >= 5).any()  # both cases happen with this seed
     assert index.tolist() == np.where(draws < 5, draws, -1).tolist()  # -1 exactly, for a sample not kept
+    # 60 samples, odd and even counts, most of them kept: each slot drawn is visible
+    np.random.seed(5)
+    index = buffer_module.reservoir_indices(40, 60, 40)
+    np.random.seed(5)
+    draws = np.random.randint(0, np.arange(40, 100) + 1)
+    assert index.tolist() == np.where(draws < 40, draws, -1).tolist()
 
 
 def test_of_samples_sharing_a_slot_the_later_is_kept_and_others_land_in_theirs(buffer_module, monkeypatch):

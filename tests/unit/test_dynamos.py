@@ -353,3 +353,11 @@ def test_table5_hyperparameters_are_required_without_a_configuration(mammoth_imp
     assert (defaults['warmup'], defaults['stats_every']) == (10, 0)  # the authors' 10 warm-up iterations
     assert {'keep_ratio', 'policy_penalty', 'reward_weight', 'prototype_loss', 'alpha', 'policy_alpha',
             'beta'} <= required
+
+
+def test_warmup_counts_iterations_when_mammoth_gives_no_epoch_count(mammoth_imported, mnist_dir):
+    from dynamos_plugin.dynamos import Dynamos
+    model, dataset, args = dynamos(mnist_dir)
+    args.n_epochs = None  # e.g. a dataset fitted by iterations
+    Dynamos.__init__(model, model.net, model.loss, args, model.transform, dataset=dataset)
+    assert model.warmup_unit == 'iterations'
