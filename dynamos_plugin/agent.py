@@ -6,7 +6,9 @@ channels to keep. Its self-attention network turns the convolution's input into 
 channel-wise attention vector ``v``; the probability layer turns ``v`` into keep
 probabilities ``p = sigmoid(v / tau)``; the actions ``a`` are Bernoulli samples of ``p``
 while training and ``p >= threshold`` at inference (or samples again, for the
-trial-to-trial variability of Section 6.2).
+trial-to-trial variability of Section 6.2). An opt-in variant (``--gate_estimator
+straight_through``) trains with the inference gate itself, ``p >= threshold``, passing the
+gradient to ``p`` straight through the threshold.
 """
 
 from typing import NamedTuple
@@ -54,13 +56,17 @@ class Agent(nn.Module):
         s = torch.sigmoid(self.fc2(F.relu(self.fc1(g))))
         return g * s
 
-    def forward(self, x: torch.Tensor, sample: bool, threshold: float = 0.5) -> AgentOutput:
+    def forward(self, x: torch.Tensor, sample: bool, threshold: float = 0.5,
+                straight_through: bool = False) -> AgentOutput:
         """Attention, probability-layer logits and actions for the input ``x`` of the gated convolution.
 
         Args:
             x: the input of the gated convolution, ``(batch, C_in, H, W)``.
             sample: draw ``a ~ Bernoulli(p)`` (training, or sampled inference); otherwise ``a = [p >= threshold]``.
             threshold: the inference threshold on ``p`` (0.5 in the paper).
+            straight_through: with ``sample=False``: the actions keep the value ``[p >= threshold]`` but carry
+                the gradient of ``p`` (``a = [p >= threshold] + p - sg(p)``), so a loss on the masked output
+                trains the agent (the straight-through estimator; not in the paper).
         """
         v = self.attention(x)
         logits = v / self.temperature
@@ -69,6 +75,8 @@ class Agent(nn.Module):
             actions = (torch.rand_like(p) < p.detach()).to(p.dtype)
         else:
             actions = (p.detach() >= threshold).to(p.dtype)
+            if straight_through:
+                actions = actions + (p - p.detach())
         return AgentOutput(v, logits, actions)
 
 

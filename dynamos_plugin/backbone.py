@@ -87,7 +87,7 @@ class GatedBasicBlock(nn.Module):
         return self.agent1 is not None
 
     def forward(self, x: torch.Tensor, use_agents: bool = True, sample: bool = True,
-                threshold: float = 0.5) -> Tuple[torch.Tensor, List[AgentOutput]]:
+                threshold: float = 0.5, straight_through: bool = False) -> Tuple[torch.Tensor, List[AgentOutput]]:
         """Returns the block's output and the outputs of the agents that acted (none if ungated or ``use_agents=False``).
 
         Static masks apply whatever ``use_agents`` says: they are part of the architecture.
@@ -96,14 +96,14 @@ class GatedBasicBlock(nn.Module):
         out = self.bn1(self.conv1(x))
         decisions = []
         if gate:
-            decisions.append(self.agent1(x, sample, threshold))
+            decisions.append(self.agent1(x, sample, threshold, straight_through))
             out = out * decisions[-1].actions[:, :, None, None]
         elif self.static_mask1 is not None:
             out = out * self.static_mask1[:, None, None]
         h = F.relu(out)
         out = self.bn2(self.conv2(h)) + self.shortcut(x)
         if gate:
-            decisions.append(self.agent2(h, sample, threshold))
+            decisions.append(self.agent2(h, sample, threshold, straight_through))
             out = out * decisions[-1].actions[:, :, None, None]
         elif self.static_mask2 is not None:
             out = out * self.static_mask2[:, None, None]
@@ -120,6 +120,8 @@ class GatedResNet(MammothBackbone):
 
     Actions are sampled while training; at inference they are thresholded
     (``infer_mode='threshold'``, ``p >= inf_thresh``) or sampled (``infer_mode='sample'``).
+    ``train_gate='straight_through'`` (set by the model, not a backbone argument) trains with the
+    thresholded actions and a straight-through gradient instead of samples.
     ``agent_stride`` is the stride of the pointwise convolution of the agents that gate a strided
     convolution (see :meth:`GatedBasicBlock.add_agents`). ``memory_format``: the layout of the
     weights and of every activation (``'channels_last'`` is faster on CPU; the result is the same).
@@ -141,6 +143,7 @@ class GatedResNet(MammothBackbone):
         if memory_format not in MEMORY_FORMATS:
             raise ValueError(f'memory_format must be one of {sorted(MEMORY_FORMATS)}, got {memory_format!r}')
         self.nf = nf
+        self.train_gate = 'sample'  # or 'straight_through' (see Agent.forward)
         self.infer_mode = infer_mode
         self.inf_thresh = inf_thresh
         self.conv1 = conv3x3(3, nf)
@@ -168,11 +171,12 @@ class GatedResNet(MammothBackbone):
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
         x = x.contiguous(memory_format=self.memory_format)
-        sample = self.training or self.infer_mode == 'sample'
+        straight_through = self.training and self.train_gate == 'straight_through'
+        sample = (self.training or self.infer_mode == 'sample') and not straight_through
         out = F.relu(self.bn1(self.conv1(x)))
         decisions: List[AgentOutput] = []
         for block in (*self.layer1, *self.layer2):
-            out, block_decisions = block(out, use_agents, sample, self.inf_thresh)
+            out, block_decisions = block(out, use_agents, sample, self.inf_thresh, straight_through)
             decisions.extend(block_decisions)
         features = F.adaptive_avg_pool2d(out, 1).flatten(1)
         logits = self.classifier(features)

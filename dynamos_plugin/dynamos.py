@@ -21,8 +21,22 @@ Choices where the paper and the spec are silent, made as the authors' DER-style 
   reach the convolutions that feed the agents, as the plain graph of Eq. 7 implies;
 - the buffer stores the non-augmented input, the detached logits and attention vectors of
   that forward pass; slots never written are never replayed (see :mod:`dynamos_plugin.buffer`).
+
+Opt-in variants and probes for general continual learning (none is in the paper; with none given,
+the model is exactly the paper's; see ``results/studies/mnist360-agents/``):
+
+- ``--gate_estimator straight_through``: train with the test gate ``p >= 0.5`` and a straight-through
+  gradient, the REINFORCE loss of Eq. 3-4 replaced by a batch keep-rate loss (``--keep_rate_weight``);
+- ``--agent_lr``: a learning rate of the agents' own, apart from the network's ``--lr``;
+- ``--freeze_agents_after N``: after N training steps the agents stop learning (their weights and
+  batch-norm statistics are fixed; the losses that only exist to train them, policy, prototype and
+  attention consistency, are dropped);
+- ``--drift_every N``: measure how the test-time masks of the buffer's samples change along the stream
+  (:mod:`dynamos_plugin.diagnostics.mask_drift`); it changes nothing in training.
 """
 
+import itertools
+import json
 import logging
 from typing import Dict, List, Optional
 
@@ -33,9 +47,10 @@ from models.utils.continual_model import ContinualModel
 from utils.args import ArgumentParser
 
 from dynamos_plugin.agent import AgentOutput, log_policy
-from dynamos_plugin.argtypes import keep_ratio, non_negative_float, non_negative_int, policy_penalty
+from dynamos_plugin.argtypes import keep_ratio, non_negative_float, non_negative_int, policy_penalty, positive_float
 from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
-from dynamos_plugin.losses import consistency_loss, keep_ratio_reward, policy_loss, prototype_loss
+from dynamos_plugin.diagnostics import mask_drift
+from dynamos_plugin.losses import consistency_loss, keep_rate_loss, keep_ratio_reward, policy_loss, prototype_loss
 from dynamos_plugin.stats import LOSS_TERMS, RunningMean, agent_statistics, stat_names, stats_line
 
 
@@ -70,6 +85,26 @@ class Dynamos(ContinualModel):
                             help='Also log the mean losses, training accuracy and agent statistics of every window of '
                                  'this many steps (0: once per task). For a single-task stream such as MNIST-360, '
                                  'this is how the agents can be followed over training.')
+        # opt-in variants and probes (not in the paper; off by default)
+        variants = parser
+        variants.add_argument('--gate_estimator', choices=['reinforce', 'straight_through'], default='reinforce',
+                              help='reinforce: the paper (sampled actions, the policy loss of Eq. 3-4). straight_through: '
+                                   'train with the test-time gate p >= inf_thresh and a straight-through gradient to p; '
+                                   'the policy loss is replaced by the batch keep-rate loss sum_l (mean kept_l - kr)^2, '
+                                   'weighted by --keep_rate_weight.')
+        variants.add_argument('--keep_rate_weight', type=non_negative_float, default=10.0,
+                              help='With --gate_estimator straight_through: weight of the keep-rate loss (in place of '
+                                   'gamma, --reward_weight, which weighs the policy loss).')
+        variants.add_argument('--agent_lr', type=positive_float, default=None,
+                              help="Learning rate of the agents' parameters (default: --lr, as in the paper).")
+        variants.add_argument('--freeze_agents_after', type=non_negative_int, default=0,
+                              help='After this many training steps (counted over the whole run), the agents stop '
+                                   'learning: their weights and batch-norm statistics stay fixed and the policy, '
+                                   'prototype and attention-consistency losses are dropped. 0: never.')
+        variants.add_argument('--drift_every', type=non_negative_int, default=0,
+                              help="Every this many steps, log per class how many of the buffer samples' test-time "
+                                   'masks changed since the last time, and at the end each class\'s test accuracy. '
+                                   'Measurement only: training is unchanged. 0: off.')
         parser.set_defaults(backbone='gated-resnet')
         return parser
 
@@ -81,8 +116,15 @@ class Dynamos(ContinualModel):
             raise ValueError(
                 f'dynamos needs a backbone with agents (--backbone gated-resnet), got `{args.backbone}` '
                 f'({backbone.__class__.__name__}), which has none.')
+        if args.drift_every and getattr(backbone, 'infer_mode', 'threshold') != 'threshold':
+            raise ValueError('--drift_every measures the test-time (thresholded) masks: use it with --infer_mode threshold.')
         super().__init__(backbone, loss, args, transform, dataset=dataset)
+        self.net.train_gate = 'straight_through' if self.args.gate_estimator == 'straight_through' else 'sample'
+        self.gate_weight = self.args.keep_rate_weight if self.args.gate_estimator == 'straight_through' \
+            else self.args.reward_weight  # gamma of Eq. 7 for the paper's policy loss
         self.buffer = DynamosBuffer(self.args.buffer_size)
+        self.steps = 0  # training steps taken over the whole run (for --freeze_agents_after and --drift_every)
+        self._drift_snapshot = None  # (examples, masks) of the buffer at the last drift measurement
         self.warmup_unit = 'epochs' if (self.args.n_epochs or 1) > 1 else 'iterations'
         self.warmup_length = self.args.warmup
         if self.args.debug_mode and self.warmup_unit == 'iterations' and self.warmup_length >= self.get_debug_iters():
@@ -93,6 +135,18 @@ class Dynamos(ContinualModel):
         self.task_stats: List[Dict[str, float]] = []  # per task: the mean of each statistic (``stat_names``)
         self.window_stats: List[Dict[str, float]] = []  # per window of --stats_every steps, with its task and end step
         self._reset_stats()
+
+    def get_parameters(self):
+        """The optimiser's parameters: one group, or, with ``--agent_lr``, the agents' in a group of their own."""
+        if self.args.agent_lr is None:
+            return self.net.parameters()
+        agent_ids = {id(p) for agent in self.net.agents for p in agent.parameters()}
+        return [{'params': [p for p in self.net.parameters() if id(p) not in agent_ids]},
+                {'params': [p for agent in self.net.agents for p in agent.parameters()], 'lr': self.args.agent_lr}]
+
+    def agents_frozen(self) -> bool:
+        """Whether the agents have had their ``--freeze_agents_after`` steps: from the next step on they no longer learn."""
+        return 0 < self.args.freeze_agents_after <= self.steps
 
     def load_buffer(self, buffer) -> None:
         """Restores the buffer from a Mammoth checkpoint (called by `--loadcheck`)."""
@@ -113,20 +167,31 @@ class Dynamos(ContinualModel):
     def agent_terms(self, logits: torch.Tensor, labels: torch.Tensor, decisions: List[AgentOutput]):
         """Cross-entropy, policy loss (Eq. 3-4) and prototype loss (Eq. 5) of one batch.
 
+        With ``--gate_estimator straight_through`` the policy loss is the keep-rate loss
+        (:func:`~dynamos_plugin.losses.keep_rate_loss`) instead.
+
         Returns:
             ``(ce, policy, prototype, attention, correct)``: the three losses, the
             concatenated attention vectors ``V`` ``(B, D)`` and the correctness mask.
         """
         correct = logits.detach().argmax(dim=1) == labels
         actions = torch.stack([d.actions.mean(dim=1) for d in decisions], dim=1)  # (B, L)
-        log_probs = torch.stack([log_policy(d.logits, d.actions) for d in decisions], dim=1)  # (B, L)
-        rewards = keep_ratio_reward(actions, correct, self.args.keep_ratio, self.args.policy_penalty)
+        if self.args.gate_estimator == 'straight_through':
+            gate_loss = keep_rate_loss(actions, self.args.keep_ratio)
+        else:
+            log_probs = torch.stack([log_policy(d.logits, d.actions) for d in decisions], dim=1)  # (B, L)
+            rewards = keep_ratio_reward(actions, correct, self.args.keep_ratio, self.args.policy_penalty)
+            gate_loss = policy_loss(rewards, log_probs)
         attention = torch.cat([d.attention for d in decisions], dim=1)
-        return (self.loss(logits, labels), policy_loss(rewards, log_probs),
+        return (self.loss(logits, labels), gate_loss,
                 prototype_loss(attention, labels, correct), attention, correct)
 
     def observe(self, inputs, labels, not_aug_inputs, epoch=None):
         self.opt.zero_grad()
+        frozen = self.agents_frozen()  # after --freeze_agents_after steps
+        self.steps += 1
+        if self.args.drift_every and self.steps % self.args.drift_every == 0:
+            self.measure_drift()
 
         if self.in_warmup(epoch):  # plain cross-entropy, every channel kept, no buffer
             outputs = self.net(inputs, use_agents=False)
@@ -134,6 +199,9 @@ class Dynamos(ContinualModel):
             loss.backward()
             self.opt.step()
             return loss.item()
+
+        if frozen:
+            self.freeze_agents()
 
         outputs, decisions = self.net(inputs, returnt='agents')
         ce, pol, proto, attention, correct = self.agent_terms(outputs, labels, decisions)
@@ -147,11 +215,14 @@ class Dynamos(ContinualModel):
             cons_z = consistency_loss(buf_outputs, buf_logits)
             cons_v = consistency_loss(buf_now, buf_attention)
 
-        a = self.args
-        loss = (ce + a.reward_weight * pol
-                + a.beta * (buf_ce + a.reward_weight * buf_pol)
-                + a.alpha * cons_z + a.policy_alpha * cons_v
-                + a.prototype_loss * (proto + buf_proto))  # Eq. 7
+        a, gamma = self.args, self.gate_weight
+        if frozen:  # the agents no longer learn: only the network's own terms of Eq. 7
+            loss = ce + a.beta * buf_ce + a.alpha * cons_z
+        else:
+            loss = (ce + gamma * pol
+                    + a.beta * (buf_ce + gamma * buf_pol)
+                    + a.alpha * cons_z + a.policy_alpha * cons_v
+                    + a.prototype_loss * (proto + buf_proto))  # Eq. 7
         loss.backward()
         self.opt.step()
 
@@ -171,6 +242,34 @@ class Dynamos(ContinualModel):
         if self.args.stats_every and self._window_mean.count == self.args.stats_every:
             self._log_window(self.task_iteration + 1)  # Mammoth counts this step once observe returns
         return values[len(LOSS_TERMS) - 1]
+
+    # ---- --freeze_agents_after and --drift_every ------------------------------------------
+
+    def freeze_agents(self) -> None:
+        """Fixes the agents' weights and batch-norm statistics (Mammoth sets the network back to training mode at
+        every epoch, so this is applied at every step once frozen)."""
+        for agent in self.net.agents:
+            agent.eval()
+            for parameter in agent.parameters():
+                parameter.requires_grad_(False)
+                parameter.grad = None
+
+    def measure_drift(self) -> None:
+        """Logs, per class, how the test-time masks of the buffer's samples changed since the last measurement."""
+        slots = self.buffer.written_slots()
+        if slots.numel() == 0:
+            return
+        examples = self.buffer.examples.clone()
+        masks = torch.zeros(examples.shape[0], sum(agent.bn.num_features for agent in self.net.agents),
+                            dtype=torch.bool, device=examples.device)
+        masks[slots] = mask_drift.thresholded_masks(self.net, examples[slots].to(self.device)).to(masks.device)
+        if self._drift_snapshot is not None:
+            same, flipped = mask_drift.mask_flips(*self._drift_snapshot, examples, masks)
+            written = torch.zeros_like(same)
+            written[slots] = True
+            by_class = mask_drift.drift_by_class(self.buffer.labels, same & written, flipped)
+            logging.info(mask_drift.drift_line(self.steps, by_class))
+        self._drift_snapshot = (examples, masks)
 
     # ---- logging: per task, and per window of --stats_every steps ------------------------
 
@@ -201,6 +300,9 @@ class Dynamos(ContinualModel):
         stats = self._summary(self._task_mean)
         self.task_stats.append(stats)
         logging.info(self._line(stats))
+        if self.args.drift_every:
+            accuracy = mask_drift.class_accuracy(self.net, itertools.chain(*dataset.test_loaders), self.device)
+            logging.info(mask_drift.CLASS_ACCURACY_PREFIX + json.dumps(accuracy))
 
     def _line(self, stats: Dict[str, float], last_step: Optional[int] = None) -> str:
         return stats_line(stats, len(self.net.agents), len(self.buffer), self.buffer.buffer_size,

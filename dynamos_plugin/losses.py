@@ -73,3 +73,18 @@ def consistency_loss(current: torch.Tensor, stored: torch.Tensor) -> torch.Tenso
     concatenated attention vectors.
     """
     return F.mse_loss(current, stored.detach())
+
+
+def keep_rate_loss(action_means: torch.Tensor, keep_ratio: float) -> torch.Tensor:
+    """Batch keep-rate loss of the straight-through variant (``--gate_estimator straight_through``; not in the paper).
+
+    ``sum_l (mean_b m_bl - kr)^2``: per agent, the squared gap between the fraction of channels it kept over
+    the batch and ``kr``, summed over the agents. It replaces the per-sample reward of Eq. 3: with
+    straight-through actions (:meth:`dynamos_plugin.agent.Agent.forward`) ``m`` carries the gradient of the
+    keep probabilities, so the loss trains the agents directly, without REINFORCE.
+
+    Args:
+        action_means: ``(B, L)``, ``m_bl`` = mean of agent ``l``'s actions on sample ``b``.
+        keep_ratio: ``kr`` in (0, 1].
+    """
+    return ((action_means.mean(dim=0) - keep_ratio) ** 2).sum()

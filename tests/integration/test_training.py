@@ -189,3 +189,29 @@ def test_static_control_trains_and_its_masks_come_back_from_the_checkpoint(mnist
                            tmp_path)
     assert reloaded.returncode == 0, reloaded.log[-3000:]
     assert parse_log(reloaded.log) == final
+
+
+# ---- the opt-in variants of issue 16, one debug run each --------------------------------------------
+
+@pytest.mark.parametrize('flags, line', [
+    (['--gate_estimator', 'straight_through', '--keep_rate_weight', '5'], 'Dynamos task 1: mean keep ratio'),
+    (['--agent_lr', '0.01'], 'Dynamos task 1: mean keep ratio'),
+    (['--freeze_agents_after', '3'], 'Dynamos task 1: mean keep ratio'),
+    (['--drift_every', '2'], 'Mask drift: '),
+])
+def test_each_variant_flag_runs_end_to_end_on_mnist_360(mnist_dir, tmp_path, flags, line):
+    # the drift run evaluates the whole (small) test stream, which debug mode would cut short
+    debug = [] if '--drift_every' in flags else ['--debug_mode', '1']
+    proc = run_mammoth(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '50', '--warmup', '1',
+                        '--seed', '0', '--base_path', mnist_dir, *debug, *flags], tmp_path)
+    assert proc.returncode == 0, proc.log[-3000:]
+    assert line in proc.log
+    if '--drift_every' in flags:  # the per-class accuracies make up the run's accuracy, weighted by class size
+        from dynamos_plugin.diagnostics.mask_drift import parse_drift
+        snapshots, by_class = parse_drift(proc.log)
+        assert snapshots and all(s['step'] % 2 == 0 for s in snapshots)
+        test_labels = np.fromfile(mnist_dir / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte', dtype=np.uint8, offset=8)
+        sizes = {c: int((test_labels == c).sum()) for c in range(9)}
+        assert sorted(by_class) == [c for c in range(9) if sizes[c]]
+        (raw,) = parse_log(proc.log)['per_task']
+        assert sum(by_class[c] * sizes[c] for c in by_class) / sum(sizes.values()) == pytest.approx(raw, abs=1e-6)

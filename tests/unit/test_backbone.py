@@ -109,7 +109,7 @@ class FixedAgent(nn.Module):
         super().__init__()
         self.actions, self.inputs = actions, []
 
-    def forward(self, x, sample, threshold=0.5):
+    def forward(self, x, sample, threshold=0.5, straight_through=False):
         from dynamos_plugin.agent import AgentOutput
         self.inputs.append(x.detach().clone())
         return AgentOutput(torch.zeros_like(self.actions), torch.zeros_like(self.actions), self.actions)
@@ -295,7 +295,7 @@ def test_defaults_are_the_papers_and_the_feature_maps_its_sizes(mammoth_imported
                                                                       'inf_thresh')} == dict(
         nf=32, temperature=0.15, hidden_dim_ratio=16, inf_thresh=0.5)
     assert defaults(GatedBasicBlock.__init__) == dict(stride=1)
-    assert defaults(GatedBasicBlock.forward) == dict(use_agents=True, sample=True, threshold=0.5)
+    assert defaults(GatedBasicBlock.forward) == dict(use_agents=True, sample=True, threshold=0.5, straight_through=False)
     torch.manual_seed(0)
     net = gated_resnet(num_classes=10).eval()
     shapes = []

@@ -139,7 +139,7 @@ def test_agent_terms_by_hand(mammoth_imported):
     from dynamos_plugin.agent import AgentOutput
     from dynamos_plugin.dynamos import Dynamos
     kr, lam = 0.5, 10.0
-    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam), loss=F.cross_entropy)
+    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam, gate_estimator='reinforce'), loss=F.cross_entropy)
     labels = torch.tensor([0, 0, 1, 1])
     logits = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0], [4.0, 0.0]])  # the last one is wrong
     # two agents of two channels; attention vectors chosen so that the distances are easy to add up
