@@ -4,7 +4,8 @@
 #
 #   results/studies/mnist360-agents/run_study.sh [ARM ...]      (default: every arm, in this order; from the repo root)
 #
-# Data: --base-path ../shared/data (override with DYNAMOS_STUDY_DATA). Two runs at a time, one thread each.
+# Data: --base-path ../shared/data (override with DYNAMOS_STUDY_DATA). Two runs at a time (STUDY_WORKERS), one thread
+# each: every worker walks the whole list and takes the runs nobody else is running (the runner's locks).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 STUDY=results/studies/mnist360-agents
@@ -27,7 +28,15 @@ ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.0
 [ $# -gt 0 ] && ARMS=("$@")
 for arm in "${ARMS[@]}"; do
   [ -n "${EXTRA[$arm]+set}" ] || { echo "unknown arm: $arm (known: ${!EXTRA[*]})" >&2; exit 2; }
-  ./run_experiments.sh --table 1 --method "${METHOD[$arm]:-dynamos}" --buffer 500 --seed 0 --seed 1 --seed 2 \
-      --extra-args="${EXTRA[$arm]}" --base-path "$DATA" -j 2 --threads 1 \
-      --runs-dir "runs/mnist360-agents/$arm" --results-dir "$STUDY/$arm"
 done
+worker() {
+  for arm in "${ARMS[@]}"; do
+    for seed in 0 1 2; do
+      ./run_experiments.sh --table 1 --method "${METHOD[$arm]:-dynamos}" --buffer 500 --seed "$seed" \
+          --extra-args="${EXTRA[$arm]}" --base-path "$DATA" -j 1 --threads 1 \
+          --runs-dir "runs/mnist360-agents/$arm" --results-dir "$STUDY/$arm" || true
+    done
+  done
+}
+for ((w = 0; w < ${STUDY_WORKERS:-2}; w++)); do worker & sleep 5; done
+wait
