@@ -9,14 +9,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import dynamos_plugin.experiments as package
 from dynamos_plugin.experiments.execute import allow_starts, stop_active
 from dynamos_plugin.experiments.grid import DATASETS, DEFAULT_TABLES, METHODS, TABLES, Run, Settings, \
     default_mammoth_cmd, grid
 from dynamos_plugin.experiments.launch import run_grid
-from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, \
+from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, git_state, \
     recorded_default_data_path
 from dynamos_plugin.experiments.report import report
 from dynamos_plugin.experiments.svhn_timing import SVHN_TEST, SVHN_TRAIN, measure_svhn_epoch
@@ -72,6 +72,10 @@ def _add_running(p: argparse.ArgumentParser) -> None:
     run.add_argument('--extra-args', default='', metavar='ARGS',
                      help='extra arguments for every Mammoth run, one quoted string (e.g. "--debug_mode 1"; a single '
                           'flag needs the = form: --extra-args=--flag); kept in the records')
+    run.add_argument('--allow-dirty', action='store_true',
+                     help='run even though the working tree has uncommitted changes while the records go into the '
+                          'committed results/ (the tables, the studies); refused without it, since such records could '
+                          'not be reproduced from their commit. Records always say whether the tree was dirty')
     run.add_argument('--python', default=None, metavar='CMD',
                      help='command that runs Mammoth (default: $DYNAMOS_MAMMOTH_CMD or '
                           '<repo>/.venv/bin/python <repo>/mammoth/main.py)')
@@ -187,7 +191,26 @@ def main(argv=None) -> int:
         print('no run matches the selection', file=sys.stderr)
         return 2
     settings = _settings(a, mammoth_cmd)
-    return _dry_run(runs, settings) if a.dry_run else _run(a, runs, settings)
+    if a.dry_run:
+        return _dry_run(runs, settings)
+    refusal = _dirty_refusal(settings.results_dir, a.allow_dirty)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    return _run(a, runs, settings)
+
+
+def _dirty_refusal(results_dir: Path, allow_dirty: bool) -> Optional[str]:
+    """Why records must not be written into ``results_dir`` now (None when they may): records that land in the
+    committed ``results/`` must come from a committed, clean tree."""
+    if allow_dirty or not results_dir.resolve().is_relative_to((REPO / 'results').resolve()):
+        return None
+    state = git_state(REPO)
+    if not state['dirty']:
+        return None
+    return (f'refusing to run: the working tree has uncommitted changes, and the records would go into '
+            f'{repo_relative(results_dir)}/, which is committed; commit first (or pass --allow-dirty: the records '
+            f'then say "dirty": true)')
 
 
 def _interrupt(signum, frame) -> None:

@@ -1,5 +1,7 @@
-"""The cells of the report: records grouped by (dataset, method, buffer), their mean ± std over seeds, and the
-paper's number and our difference to it, formatted as every table format shows them."""
+"""The cells of the report: records grouped by (dataset, method, buffer), their mean ± std over seeds with a 95 %
+t-interval, for Mammoth's protocol evaluation and for the evaluation with recalibrated BatchNorm statistics
+(``accuracy_recal``, patch 0015), and the paper's number and our difference to it, formatted as every table format
+shows them; and the differences between two methods paired by seed (:func:`paired`)."""
 
 import math
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -17,8 +19,24 @@ def mean_std(values: List[float]) -> Tuple[Optional[float], Optional[float], int
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return mean, std, n
 
+#: the 97.5 % quantile of Student's t by degrees of freedom (1-30); beyond, the normal's 1.96
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def ci95(values: List[float]) -> Optional[Tuple[float, float]]:
+    """The 95 % t-interval of the mean, ``mean -+ t(n-1) std / sqrt(n)``; None for fewer than 2 values."""
+    mean, std, n = mean_std(values)
+    if n < 2:
+        return None
+    half = (T975[n - 2] if n - 1 <= len(T975) else 1.96) * std / math.sqrt(n)
+    return mean - half, mean + half
+
+
 def cells(records: List[dict]) -> Dict[tuple, dict]:
-    """The ok records grouped by (dataset, method, buffer): mean, std, n, seeds, mean wall time, extra args."""
+    """The ok records grouped by (dataset, method, buffer): mean, std, n, 95 % interval, seeds, mean wall time,
+    extra args, the per-seed accuracies and, under ``recal``, the same statistics of the recalibrated evaluation
+    over the records that have one (None when none has)."""
     grouped: Dict[tuple, list] = {}
     for r in records:
         if r.get('status') == 'ok':
@@ -26,10 +44,33 @@ def cells(records: List[dict]) -> Dict[tuple, dict]:
     out = {}
     for key, rs in grouped.items():
         mean, std, n = mean_std([r['accuracy'] for r in rs])
-        out[key] = {'mean': mean, 'std': std, 'n': n, 'seeds': sorted(r['seed'] for r in rs),
+        recal = [r for r in rs if r.get('accuracy_recal') is not None]
+        recal_mean, recal_std, recal_n = mean_std([r['accuracy_recal'] for r in recal])
+        out[key] = {'mean': mean, 'std': std, 'n': n, 'ci': ci95([r['accuracy'] for r in rs]),
+                    'seeds': sorted(r['seed'] for r in rs),
                     'wall_min': sum(r['wall_s'] for r in rs) / n / 60,
-                    'extra_args': any(r.get('extra_args') for r in rs)}
+                    'extra_args': any(r.get('extra_args') for r in rs),
+                    'by_seed': {r['seed']: r['accuracy'] for r in rs},
+                    'recal': {'mean': recal_mean, 'std': recal_std, 'n': recal_n,
+                              'ci': ci95([r['accuracy_recal'] for r in recal]), 'seeds': sorted(r['seed'] for r in recal),
+                              'extra_args': any(r.get('extra_args') for r in recal),
+                              'by_seed': {r['seed']: r['accuracy_recal'] for r in recal}} if recal else None}
     return out
+
+
+def paired(a: Optional[dict], b: Optional[dict]) -> Optional[dict]:
+    """Cell ``a`` minus cell ``b`` over the seeds both have (same seed: same stream order and initialisation): the
+    mean difference, its 95 % t-interval, n, and a verdict: ``better`` / ``worse`` when the interval excludes 0,
+    else ``no detectable difference at n seeds``; None with fewer than 2 common seeds."""
+    if not a or not b:
+        return None
+    seeds = sorted(set(a['by_seed']) & set(b['by_seed']))
+    if len(seeds) < 2:
+        return None
+    diffs = [a['by_seed'][s] - b['by_seed'][s] for s in seeds]
+    low, high = ci95(diffs)
+    verdict = 'better' if low > 0 else 'worse' if high < 0 else f'no detectable difference at {len(seeds)} seeds'
+    return {'mean': sum(diffs) / len(diffs), 'ci': (low, high), 'n': len(seeds), 'verdict': verdict}
 
 def fmt_cell(cell: Optional[dict], pm: str = ' ± ', dagger: str = ' †') -> str:
     """``mean ± std (n=N)``; one seed has no spread: ``mean (n=1)``."""
@@ -37,6 +78,13 @@ def fmt_cell(cell: Optional[dict], pm: str = ' ± ', dagger: str = ' †') -> st
         return 'not run'
     spread = f'{pm}{cell["std"]:.2f}' if cell['n'] > 1 else ''
     return f'{cell["mean"]:.2f}{spread} (n={cell["n"]})' + (dagger if cell['extra_args'] else '')
+
+def fmt_ci(cell: Optional[dict]) -> str:
+    """``[low, high]``, the 95 % interval of the mean; ``-`` without one (not run, or one seed)."""
+    if not cell or not cell.get('ci'):
+        return '-'
+    return f'[{cell["ci"][0]:.2f}, {cell["ci"][1]:.2f}]'
+
 
 def fmt_paper(key) -> str:
     if key not in PAPER:

@@ -5,26 +5,29 @@ import csv
 import io
 from typing import Iterable, Optional
 
-from dynamos_plugin.experiments.cells import diff, fmt_cell, fmt_paper, table_keys, wall
+from dynamos_plugin.experiments.cells import diff, fmt_cell, fmt_ci, fmt_paper, table_keys, wall
 from dynamos_plugin.experiments.published import PAPER
 
 
 def table_markdown(table: str, all_cells: dict, methods: Iterable[str], reference: Optional[dict] = None) -> str:
     """The table as Markdown; with ``reference`` (the reference results' cells), a column of those beside ours."""
     ref_head = ' reference |' if reference is not None else ''
-    lines = [f'| method | buffer | ours (mean ± std, n seeds) |{ref_head} paper | ours - paper '
-             f'| wall time per run (mean) |',
-             '|---|---|---|' + ('---|' if reference is not None else '') + '---|---|---|']
+    lines = [f'| method | buffer | ours (mean ± std, n seeds) | 95 % CI | recalibrated BN | 95 % CI |{ref_head} paper '
+             f'| ours - paper | wall time per run (mean) |',
+             '|---|---|---|---|---|---|' + ('---|' if reference is not None else '') + '---|---|---|']
     for key in table_keys(table, methods):
         _, method, buffer = key
         cell = all_cells.get(key)
+        recal = cell.get('recal') if cell else None
         ref = f' {fmt_cell(reference.get(key))} |' if reference is not None else ''
-        lines.append(f'| {method} | {buffer or "-"} | {fmt_cell(cell)} |{ref} {fmt_paper(key)} | {diff(cell, key)} '
-                     f'| {wall(cell)} |')
+        lines.append(f'| {method} | {buffer or "-"} | {fmt_cell(cell)} | {fmt_ci(cell)} | '
+                     f'{fmt_cell(recal) if recal else "-"} | {fmt_ci(recal)} |{ref} {fmt_paper(key)} | '
+                     f'{diff(cell, key)} | {wall(cell)} |')
     return '\n'.join(lines)
 
 CSV_FIELDS = ('dataset', 'method', 'buffer', 'n', 'seeds', 'mean', 'std', 'paper_mean', 'paper_std', 'ours_minus_paper',
-              'wall_min', 'extra_args')
+              'wall_min', 'extra_args', 'ci95_low', 'ci95_high', 'recal_n', 'recal_mean', 'recal_std', 'recal_ci95_low',
+              'recal_ci95_high')
 
 REFERENCE_FIELDS = ('reference_n', 'reference_mean', 'reference_std')
 
@@ -46,6 +49,10 @@ def table_csv(table: str, all_cells: dict, methods: Iterable[str], reference: Op
                num(cell.get('mean')), num(cell.get('std') if n > 1 else None), num(paper_mean), num(paper_std),
                num(cell['mean'] - paper_mean if cell and paper_mean is not None else None),
                num(cell.get('wall_min')), int(cell.get('extra_args', False)) if cell else '']
+        recal = cell.get('recal') or {}
+        row += [num((cell.get('ci') or (None, None))[0]), num((cell.get('ci') or (None, None))[1]),
+                recal.get('n', 0), num(recal.get('mean')), num(recal.get('std') if recal.get('n', 0) > 1 else None),
+                num((recal.get('ci') or (None, None))[0]), num((recal.get('ci') or (None, None))[1])]
         if reference is not None:
             ref = reference.get(key) or {}
             row += [ref.get('n', 0), num(ref.get('mean')), num(ref.get('std') if ref.get('n', 0) > 1 else None)]
@@ -72,7 +79,7 @@ def table_tex(table: str, title: str, source: str, all_cells: dict, methods: Ite
               reference: Optional[dict] = None) -> str:
     """The table as a LaTeX tabular with booktabs rules (``\\usepackage{booktabs}``), mean $\\pm$ std; a method's
     name on its first row only."""
-    columns = ['Method', 'Buffer', 'Ours'] + (['Reference'] if reference is not None else []) + [
+    columns = ['Method', 'Buffer', 'Ours', 'Recalibrated BN'] + (['Reference'] if reference is not None else []) + [
         'Paper', 'Ours $-$ paper', 'Wall time per run']
     lines = [f'% {title}', f'% Built by ./run_experiments.sh --report from {source}; needs \\usepackage{{booktabs}}',
              '\\begin{tabular}{ll' + 'r' * (len(columns) - 2) + '}', '\\toprule', ' & '.join(columns) + ' \\\\',
@@ -81,7 +88,9 @@ def table_tex(table: str, title: str, source: str, all_cells: dict, methods: Ite
     for key in table_keys(table, methods):
         _, method, buffer = key
         cell = all_cells.get(key)
-        row = [TEX_NAMES.get(method, method) if method != previous else '', str(buffer or '--'), _tex_cell(cell)]
+        recal = cell.get('recal') if cell else None
+        row = [TEX_NAMES.get(method, method) if method != previous else '', str(buffer or '--'), _tex_cell(cell),
+               _tex_cell(recal) if recal else '--']
         if reference is not None:
             row.append(_tex_cell(reference.get(key)))
         row += [_tex_paper(key), _tex_diff(cell, key), wall(cell).replace('-', '--')]

@@ -1,5 +1,6 @@
-"""The report's plots: accuracy against buffer size per dataset, ours (mean ± std over seeds, solid) beside the
-paper's numbers (dashed), one colour per method in every plot, the y axis zoomed to the data."""
+"""The report's plots: accuracy against buffer size per dataset, ours (mean over seeds with its 95 % interval,
+solid; with recalibrated BatchNorm statistics, dotted, where the records have that evaluation) beside the paper's
+numbers (mean ± std, dashed), one colour per method in every plot, the y axis zoomed to the data."""
 
 from pathlib import Path
 from typing import List, Tuple
@@ -45,11 +46,19 @@ def _plot_ours(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List
                 flat += [cell['mean'] - cell['std'], cell['mean'] + cell['std']]
             continue
         points = [(b, all_cells[ds, method, b]) for b in buffers if (ds, method, b) in all_cells]
-        if points:
-            ax.errorbar([b for b, _ in points], [c['mean'] for _, c in points], yerr=[c['std'] for _, c in points],
-                        color=colour, marker='o', capsize=3, label=method)
-            lines += [c['mean'] + sign * c['std'] for _, c in points for sign in (-1, 1)]
+        recal = [(b, c['recal']) for b, c in points if c.get('recal')]
+        for pts, style, label in ((points, dict(marker='o'), method),
+                                  (recal, dict(marker='s', linestyle=':', mfc='none'), f'{method} (recalibrated BN)')):
+            if pts:
+                ax.errorbar([b for b, _ in pts], [c['mean'] for _, c in pts], yerr=[_half_interval(c) for _, c in pts],
+                            color=colour, capsize=3, label=label, **style)
+                lines += [c['mean'] + sign * _half_interval(c) for _, c in pts for sign in (-1, 1)]
     return lines, flat
+
+
+def _half_interval(cell: dict) -> float:
+    """Half the width of the cell's 95 % interval of the mean (0 for one seed)."""
+    return (cell['ci'][1] - cell['ci'][0]) / 2 if cell.get('ci') else 0.0
 
 def _plot_paper(ax, ds: str, buffers) -> Tuple[List[float], List[float]]:
     """The paper's numbers, dashed, in the method's colour; the values drawn, as :func:`_plot_ours`."""
@@ -91,7 +100,8 @@ def _draw(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List[floa
     return ours_lines + paper_lines, ours_flat + paper_flat, bool(ours_lines or ours_flat)
 
 def plot_accuracy_vs_buffer(plt, table: str, all_cells: dict, path: Path) -> None:
-    """One line per method (mean ± std over seeds, error bars), SGD as a horizontal band, the paper dashed; one
+    """One line per method (mean over seeds, its 95 % interval as error bars; the recalibrated evaluation dotted), SGD
+    as a horizontal band (mean ± std), the paper dashed (mean ± std); one
     colour per method (:data:`METHOD_COLOURS`); the accuracy axis zoomed to the data (:func:`y_limits`), with
     SGD in a narrow panel of its own when it lies far below the others (:func:`split_axis`)."""
     ds, buffers = TABLES[table]['dataset'], TABLES[table]['buffers']
@@ -128,7 +138,7 @@ def plot_accuracy_vs_buffer(plt, table: str, all_cells: dict, path: Path) -> Non
         fig.supylabel(label, fontsize=10)
     else:
         ax.set_ylabel(label)
-    axes[0].set_title(f'{ds}: final accuracy vs buffer size (mean ± std over seeds)')
+    axes[0].set_title(f'{ds}: final accuracy vs buffer size (mean and 95 % interval over seeds)')
     axes[0].legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from dynamos_plugin.experiments.cells import cells, fmt_cell
+from dynamos_plugin.experiments.cells import cells, fmt_cell, paired
 from dynamos_plugin.experiments.formats import table_csv, table_markdown, table_tex
 from dynamos_plugin.experiments.grid import METHODS, TABLES
 from dynamos_plugin.experiments.plots import write_plots
@@ -112,8 +112,48 @@ def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
         for buffer in TABLES[table]['buffers']:
             row = [fmt_cell(all_cells.get((ds, m, buffer if METHODS[m].buffer else None))) for m in METHODS]
             lines.append(f'| {ds} | {buffer} | ' + ' | '.join(row) + ' |')
-    lines += ['', COMPARISON_NOTE, '', '## Wall time per run', '', wall_time_markdown(records) or 'No records yet.']
+    lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', '## Wall time per run', '',
+              wall_time_markdown(records) or 'No records yet.']
     return '\n'.join(lines) + '\n'
+
+
+#: the methods whose differences to every other method the comparison page gives, paired by seed
+PAIRED_METHODS = ('dynamos',)
+
+
+def _fmt_paired(p) -> str:
+    if p is None:
+        return '-'
+    return f'{p["mean"]:+.2f} [{p["ci"][0]:+.2f}, {p["ci"][1]:+.2f}], n={p["n"]}: {p["verdict"]}'
+
+
+def paired_markdown(all_cells: dict) -> str:
+    """Per dataset, buffer and baseline: Dynamos minus the baseline, paired by seed, for both evaluations."""
+    lines = ['## Paired by seed: is Dynamos better than each baseline?', '',
+             'Dynamos minus the baseline over the seeds both cells have (the same seed gives both the same stream '
+             'order and initialisation), mean difference and its 95 % t-interval; *better* / *worse* when the '
+             'interval excludes 0, else no detectable difference at that number of seeds. Protocol: Mammoth\'s '
+             'evaluation (what the paper reports); recalibrated: the same networks with BatchNorm statistics '
+             'recomputed before testing (`--bn_recal_batches`; "-" where the records have none).', '',
+             '| dataset | buffer | method | baseline | protocol | recalibrated BN |', '|---|---|---|---|---|---|']
+    for table in ('2', '1', 'svhn'):
+        ds = TABLES[table]['dataset']
+        for buffer in TABLES[table]['buffers']:
+            for method in PAIRED_METHODS:
+                ours = all_cells.get((ds, method, buffer))
+                for baseline in METHODS:
+                    if baseline in PAIRED_METHODS:
+                        continue
+                    theirs = all_cells.get((ds, baseline, buffer if METHODS[baseline].buffer else None))
+                    protocol = paired(ours, theirs)
+                    if protocol is None:
+                        continue
+                    recal = paired(ours.get('recal'), theirs.get('recal'))
+                    lines.append(f'| {ds} | {buffer} | {method} | {baseline} | {_fmt_paired(protocol)} | '
+                                 f'{_fmt_paired(recal)} |')
+    if len(lines) == 7:
+        lines.append('| - | - | - | - | no cell pair with two or more common seeds yet | - |')
+    return '\n'.join(lines)
 
 
 def _reference_note(out: Path, reference_dir: Path, n_records: int, fname: str) -> str:

@@ -55,3 +55,22 @@ def test_write_and_load_records(tmp_path, capsys):
     assert 'skipping unreadable record' in capsys.readouterr().err
     assert [p.name for p in (tmp_path / 'records').iterdir()] == ['a.json', 'b.json']  # no temporary file left
     assert json.loads((tmp_path / 'records' / 'a.json').read_text()) == {'accuracy': 1.5}
+
+
+# ---- records that land in the committed results/ come from a clean tree ----------------------------------
+
+def test_runs_into_the_committed_results_are_refused_from_a_dirty_tree(monkeypatch, tmp_path, capsys):
+    import dynamos_plugin.experiments.__main__ as cli
+    from dynamos_plugin.mammoth_glue import REPO
+    monkeypatch.setattr(cli, '_run', lambda a, runs, settings: 0)  # nothing really runs
+    for dirty, allow, results_dir, expected in [
+            (True, False, REPO / 'results' / 'studies' / 'x', 2),  # refused, with the reason
+            (True, True, REPO / 'results', 0),  # told otherwise: the records will say "dirty": true
+            (False, False, REPO / 'results', 0),  # clean
+            (True, False, tmp_path / 'mine', 0)]:  # a user's own records: theirs to keep
+        monkeypatch.setattr(cli, 'git_state', lambda path, dirty=dirty: {'commit': 'c', 'dirty': dirty})
+        args = ['--table', '2', '--method', 'er', '--buffer', '500', '--seed', '0', '--results-dir', str(results_dir)]
+        assert cli.main(args + (['--allow-dirty'] if allow else [])) == expected
+    err = capsys.readouterr().err
+    assert err.count('refusing to run: the working tree has uncommitted changes') == 1
+    assert 'results/studies/x/' in err and '--allow-dirty' in err

@@ -39,19 +39,19 @@ def test_report_from_records(results):
     written = report.report(results)
     table2 = (results / 'report' / 'table2.md').read_text()
     # mean 97, sample std 1, paper 97.19; wall times 10, 11, 12 min
-    assert '| dynamos | 500 | 97.00 ± 1.00 (n=3) | 97.19 | -0.19 | 11.0 min |' in table2
-    assert '| dynamos | 1000 | not run | 97.51 | - | - |' in table2
-    assert '| er | 1000 | 90.00 (n=1) † | - | - | 10.0 min |' in table2  # one seed: no "± 0.00"
-    assert '| sgd | - | not run | - | - | - |' in table2
+    assert '| dynamos | 500 | 97.00 ± 1.00 (n=3) | [94.52, 99.48] | - | - | 97.19 | -0.19 | 11.0 min |' in table2
+    assert '| dynamos | 1000 | not run | - | - | - | 97.51 | - | - |' in table2
+    assert '| er | 1000 | 90.00 (n=1) † | - | - | - | - | - | 10.0 min |' in table2  # one seed: no "± 0.00"
+    assert '| sgd | - | not run | - | - | - | - | - | - |' in table2
     assert 'Test CPU, 2 cores, CPU only, torch 9.9, 1 thread(s) per run (10 runs)' in table2
     assert f'from 10 run records in `{results}/records/`' in table2  # a folder outside the repository: as it is
     assert "CCGN (not re-run here), by buffer size: 500: 94.01, 1000: 95.94, 2000: 95.94" in table2
     assert 'reference' not in table2  # no reference given
     table1 = (results / 'report' / 'table1.md').read_text()
     # mean 80, std sqrt(10/4) = 1.58; paper 79.638 +- 2.853
-    assert '| dynamos | 200 | 80.00 ± 1.58 (n=5) | 79.64 ± 2.85 | +0.36 | 2.0 min |' in table1
-    assert '| sgd | - | 18.00 (n=1) | 18.71 ± 0.69 | -0.71 | 1.0 min |' in table1
-    assert '| msa | 100 | not run | 61.19 ± 3.07 | - | - |' in table1
+    assert '| dynamos | 200 | 80.00 ± 1.58 (n=5) | [78.04, 81.96] | - | - | 79.64 ± 2.85 | +0.36 | 2.0 min |' in table1
+    assert '| sgd | - | 18.00 (n=1) | - | - | - | 18.71 ± 0.69 | -0.71 | 1.0 min |' in table1
+    assert '| msa | 100 | not run | - | - | - | 61.19 ± 3.07 | - | - |' in table1
     assert 'studies/README.md' not in table1  # no studies page in this results folder: no link
     (results / 'studies').mkdir()
     (results / 'studies' / 'README.md').write_text('# Studies\n')
@@ -83,7 +83,9 @@ def test_report_as_csv(results):
         ('derpp', '100'), ('derpp', '200'), ('derpp', '500')]
     assert rows[1] == {'dataset': 'mnist-360', 'method': 'dynamos', 'buffer': '200', 'n': '5', 'seeds': '0 1 2 3 4',
                        'mean': '80.0', 'std': '1.5811', 'paper_mean': '79.638', 'paper_std': '2.853',
-                       'ours_minus_paper': '0.362', 'wall_min': '2.0', 'extra_args': '0'}
+                       'ours_minus_paper': '0.362', 'wall_min': '2.0', 'extra_args': '0',
+                       'ci95_low': '78.0371', 'ci95_high': '81.9629',  # 80 -+ t(4) 1.5811 / sqrt(5), t(4) = 2.776
+                       'recal_n': '0', 'recal_mean': '', 'recal_std': '', 'recal_ci95_low': '', 'recal_ci95_high': ''}
     assert (rows[9]['n'], rows[9]['mean'], rows[9]['std']) == ('1', '18.0', '')  # one seed (SGD): no std
     assert (rows[0]['n'], rows[0]['mean'], rows[0]['paper_mean']) == ('0', '', '64.418')  # not run
     er = [r for r in csv.DictReader(io.StringIO((results / 'report' / 'table2.csv').read_text()))
@@ -96,14 +98,15 @@ def test_report_as_latex(results):
     tex = (results / 'report' / 'table1.tex').read_text().splitlines()
     assert tex[0] == '% Table 1: general continual learning, MNIST-360, accuracy (%)'
     assert 'needs \\usepackage{booktabs}' in tex[1]
-    assert tex[2:6] == ['\\begin{tabular}{llrrrr}', '\\toprule',
-                        'Method & Buffer & Ours & Paper & Ours $-$ paper & Wall time per run \\\\', '\\midrule']
-    assert tex[6] == 'Dynamos & 100 & not run & 64.42 $\\pm$ 4.09 & -- & -- \\\\'
-    assert tex[7] == ' & 200 & 80.00 $\\pm$ 1.58 (n=5) & 79.64 $\\pm$ 2.85 & $+0.36$ & 2.0 min \\\\'  # name once
-    assert 'SGD & -- & 18.00 (n=1) & 18.71 $\\pm$ 0.69 & $-0.71$ & 1.0 min \\\\' in tex
+    assert tex[2:6] == ['\\begin{tabular}{llrrrrr}', '\\toprule',
+                        'Method & Buffer & Ours & Recalibrated BN & Paper & Ours $-$ paper & Wall time per run \\\\',
+                        '\\midrule']
+    assert tex[6] == 'Dynamos & 100 & not run & -- & 64.42 $\\pm$ 4.09 & -- & -- \\\\'
+    assert tex[7] == ' & 200 & 80.00 $\\pm$ 1.58 (n=5) & -- & 79.64 $\\pm$ 2.85 & $+0.36$ & 2.0 min \\\\'  # name once
+    assert 'SGD & -- & 18.00 (n=1) & -- & 18.71 $\\pm$ 0.69 & $-0.71$ & 1.0 min \\\\' in tex
     assert tex[-2:] == ['\\bottomrule', '\\end{tabular}'] and len(tex) == 6 + 19 + 2
     table2 = (results / 'report' / 'table2.tex').read_text()
-    assert ' & 1000 & 90.00 (n=1)$^\\dagger$ & -- & -- & 10.0 min \\\\' in table2
+    assert ' & 1000 & 90.00 (n=1)$^\\dagger$ & -- & -- & -- & 10.0 min \\\\' in table2
     assert '±' not in table2 and '†' not in table2  # plain LaTeX
 
 
@@ -114,19 +117,20 @@ def test_a_users_report_shows_the_reference_beside_each_cell(results, tmp_path):
     synthetic_record(reference, 'seq-mnist', 'sgd', None, 0, 17.0)
     report.report(results, reference)
     table2 = (results / 'report' / 'table2.md').read_text()
-    assert ('| method | buffer | ours (mean ± std, n seeds) | reference | paper | ours - paper '
-            '| wall time per run (mean) |') in table2
-    assert '| dynamos | 500 | 97.00 ± 1.00 (n=3) | 94.50 ± 0.71 (n=2) | 97.19 | -0.19 | 11.0 min |' in table2
-    assert '| sgd | - | not run | 17.00 (n=1) | - | - | - |' in table2
-    assert '| dynamos | 1000 | not run | not run | 97.51 | - | - |' in table2
+    assert ('| method | buffer | ours (mean ± std, n seeds) | 95 % CI | recalibrated BN | 95 % CI | reference | paper '
+            '| ours - paper | wall time per run (mean) |') in table2
+    assert ('| dynamos | 500 | 97.00 ± 1.00 (n=3) | [94.52, 99.48] | - | - | 94.50 ± 0.71 (n=2) | 97.19 | -0.19 '
+            '| 11.0 min |') in table2
+    assert '| sgd | - | not run | - | - | - | 17.00 (n=1) | - | - | - |' in table2
+    assert '| dynamos | 1000 | not run | - | - | - | not run | 97.51 | - | - |' in table2
     assert ('`reference/records/` (3 run records; [their report](../../reference/report/table2.md))'
             in table2.replace(str(tmp_path) + '/', ''))
     rows = list(csv.DictReader(io.StringIO((results / 'report' / 'table2.csv').read_text())))
     assert (rows[0]['reference_n'], rows[0]['reference_mean'], rows[0]['reference_std']) == ('2', '94.5', '0.7071')
     assert (rows[-1]['method'], rows[-1]['reference_mean'], rows[-1]['reference_std']) == ('sgd', '17.0', '')
     tex = (results / 'report' / 'table2.tex').read_text()
-    assert 'Method & Buffer & Ours & Reference & Paper' in tex
-    assert 'Dynamos & 500 & 97.00 $\\pm$ 1.00 (n=3) & 94.50 $\\pm$ 0.71 (n=2) & 97.19 & $-0.19$ & 11.0 min' in tex
+    assert 'Method & Buffer & Ours & Recalibrated BN & Reference & Paper' in tex
+    assert 'Dynamos & 500 & 97.00 $\\pm$ 1.00 (n=3) & -- & 94.50 $\\pm$ 0.71 (n=2) & 97.19 & $-0.19$ & 11.0 min' in tex
 
 
 def test_the_report_command_builds_the_committed_report_unless_told(monkeypatch, tmp_path, capsys):
@@ -146,7 +150,9 @@ def test_the_report_command_builds_the_committed_report_unless_told(monkeypatch,
 
 def test_report_command_without_records(tmp_path, capsys):
     assert cli.main(['--report', '--results-dir', str(tmp_path)]) == 0
-    assert (tmp_path / 'report' / 'table1.md').read_text().count('| not run |') == 3 * 6 + 1
+    rows = [line.split(' | ') for line in (tmp_path / 'report' / 'table1.md').read_text().splitlines()
+            if line.startswith('| ') and not line.startswith('| method')]
+    assert sum(row[2] == 'not run' for row in rows) == 3 * 6 + 1  # every cell of ours
     assert 'wrote' in capsys.readouterr().out
     assert (tmp_path / 'report' / 'plots' / 'accuracy_vs_buffer_mnist-360.png').exists()
 
@@ -244,10 +250,11 @@ def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path)
     assert colours['1']['dynamos'] == colours['2']['dynamos'] == colours['1']['dynamos (paper)']
     assert colours['1']['msa'] == colours['1']['msa (paper)'] == to_hex('tab:purple')
     assert colours['1']['sgd (no buffer, n=1)'] == colours['1']['sgd (paper)'] == to_hex('tab:gray')
-    # Seq-MNIST: Dynamos 96..98 (the paper 97.19..97.57), ER 90: the axis from 89 to 99, not 0 to 100
+    # Seq-MNIST: Dynamos 97 with its interval [94.52, 99.48] (the paper 97.19..97.57), ER 90: the axis from 89 to
+    # 100.48, not 0 to 100
     plt = KeptFigures()
     plots.plot_accuracy_vs_buffer(plt, '2', all_cells, tmp_path / 'seq-mnist.png')
-    assert len(plt.figures) == 1 and plt.figures[0].axes[0].get_ylim() == pytest.approx((89.0, 99.0))
+    assert len(plt.figures) == 1 and plt.figures[0].axes[0].get_ylim() == pytest.approx((89.0, 100.4843), abs=1e-3)
     # MNIST-360: SGD 18 (the paper 18.71 ± 0.69) far below the others, from the paper's MSA at 100,
     # 61.19 - 3.07 = 58.12, to its Dynamos at 500, 90.52 + 0.74 = 91.26: a panel of its own
     plt = KeptFigures()
@@ -256,4 +263,35 @@ def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path)
     margin = 0.05 * (91.256 - 58.12)
     assert top.get_ylim() == pytest.approx((58.12 - margin, 91.256 + margin))
     assert bottom.get_ylim() == pytest.approx((18.0 - 1, 18.712 + 0.69 + 1))
+    plt.plt.close('all')
+
+
+def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
+    results = tmp_path / 'results'
+    for seed, (dyn, er, er_recal, dyn_recal) in enumerate([(96.0, 90.0, 95.0, 96.5), (97.0, 93.0, 96.0, 97.0),
+                                                            (98.0, 93.0, 97.0, 97.5)]):
+        synthetic_record(results, 'seq-mnist', 'dynamos', 500, seed, dyn, accuracy_recal=dyn_recal)
+        synthetic_record(results, 'seq-mnist', 'er', 500, seed, er, accuracy_recal=er_recal)
+    synthetic_record(results, 'seq-mnist', 'der', 500, 0, 91.0)  # one common seed: no paired verdict
+    report.report(results)
+    table2 = (results / 'report' / 'table2.md').read_text()
+    # recalibrated dynamos: mean 97, std 0.5, 97 -+ 4.303 * 0.5 / sqrt(3) = 97 -+ 1.242
+    assert '| dynamos | 500 | 97.00 ± 1.00 (n=3) | [94.52, 99.48] | 97.00 ± 0.50 (n=3) | [95.76, 98.24] |' in table2
+    comparison = (results / 'report' / 'comparison.md').read_text()
+    # protocol differences 6, 4, 5: mean 5, std 1, 5 -+ 2.484 -> better; recalibrated 1.5, 1, 0.5: mean 1, std 0.5,
+    # 1 -+ 1.242 -> the interval holds 0
+    assert ('| seq-mnist | 500 | dynamos | er | +5.00 [+2.52, +7.48], n=3: better | '
+            '+1.00 [-0.24, +2.24], n=3: no detectable difference at 3 seeds |') in comparison
+    assert '| dynamos | der |' not in comparison
+    assert cells.paired({'by_seed': {0: 1.0, 1: 2.0}}, {'by_seed': {0: 3.0, 1: 5.0}})['verdict'] == \
+        'no detectable difference at 2 seeds'  # -2, -3: t(1) = 12.7 makes two seeds all but useless
+    assert cells.paired({'by_seed': {0: 1.0, 1: 2.0, 2: 3.0}}, {'by_seed': {0: 3.0, 1: 4.1, 2: 4.9}})['verdict'] == \
+        'worse'
+    rows = list(csv.DictReader(io.StringIO((results / 'report' / 'table2.csv').read_text())))
+    (dyn,) = [r for r in rows if r['method'] == 'dynamos' and r['buffer'] == '500']
+    assert (dyn['recal_n'], dyn['recal_mean'], dyn['recal_std'], dyn['recal_ci95_low']) == ('3', '97.0', '0.5', '95.7578')
+    plt = KeptFigures()
+    plots.plot_accuracy_vs_buffer(plt, '2', cells.cells(records.load_records(results)), tmp_path / 'p.png')
+    labels = legend_colours(plt.figures[-1].axes[0])
+    assert labels['dynamos (recalibrated BN)'] == labels['dynamos'] and 'er (recalibrated BN)' in labels
     plt.plt.close('all')
