@@ -28,6 +28,8 @@ the model is exactly the paper's; see ``results/studies/mnist360-agents/``):
 - ``--gate_estimator straight_through``: train with the test gate ``p >= 0.5`` and a straight-through
   gradient, the REINFORCE loss of Eq. 3-4 replaced by a batch keep-rate loss (``--keep_rate_weight``);
 - ``--agent_lr``: a learning rate of the agents' own, apart from the network's ``--lr``;
+- ``--routing_distill W``: hold the routing of the buffer's samples in place, with a binary cross-entropy
+  between their current keep probabilities and the masks they had when stored;
 - ``--freeze_agents_after N``: after N training steps the agents stop learning (their weights and
   batch-norm statistics are fixed; the losses that only exist to train them, policy, prototype and
   attention consistency, are dropped);
@@ -50,7 +52,8 @@ from dynamos_plugin.agent import AgentOutput, log_policy
 from dynamos_plugin.argtypes import keep_ratio, non_negative_float, non_negative_int, policy_penalty, positive_float
 from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
 from dynamos_plugin.diagnostics import mask_drift
-from dynamos_plugin.losses import consistency_loss, keep_rate_loss, keep_ratio_reward, policy_loss, prototype_loss
+from dynamos_plugin.losses import consistency_loss, keep_rate_loss, keep_ratio_reward, policy_loss, prototype_loss, \
+    routing_distillation_loss
 from dynamos_plugin.stats import LOSS_TERMS, RunningMean, agent_statistics, stat_names, stats_line
 
 
@@ -101,6 +104,10 @@ class Dynamos(ContinualModel):
                               help='After this many training steps (counted over the whole run), the agents stop '
                                    'learning: their weights and batch-norm statistics stay fixed and the policy, '
                                    'prototype and attention-consistency losses are dropped. 0: never.')
+        variants.add_argument('--routing_distill', type=non_negative_float, default=0.0,
+                              help="Weight of the routing distillation loss: the buffer samples' current keep "
+                                   'probabilities against the masks they had when stored (binary cross-entropy; '
+                                   'the stored mask is the sign of the stored attention vector). 0: off (the paper).')
         variants.add_argument('--drift_every', type=non_negative_int, default=0,
                               help="Every this many steps, log per class how many of the buffer samples' test-time "
                                    'masks changed since the last time, and at the end each class\'s test accuracy. '
@@ -206,7 +213,7 @@ class Dynamos(ContinualModel):
         outputs, decisions = self.net(inputs, returnt='agents')
         ce, pol, proto, attention, correct = self.agent_terms(outputs, labels, decisions)
         zero = ce.new_zeros(())
-        buf_ce = buf_pol = buf_proto = cons_z = cons_v = zero
+        buf_ce = buf_pol = buf_proto = cons_z = cons_v = routing = zero
         if not self.buffer.is_empty():
             buf_inputs, buf_labels, buf_logits, buf_attention = self.buffer.get_data(
                 self.args.minibatch_size, transform=self.transform, device=self.device)
@@ -214,6 +221,8 @@ class Dynamos(ContinualModel):
             buf_ce, buf_pol, buf_proto, buf_now, _ = self.agent_terms(buf_outputs, buf_labels, buf_decisions)
             cons_z = consistency_loss(buf_outputs, buf_logits)
             cons_v = consistency_loss(buf_now, buf_attention)
+            if self.args.routing_distill:
+                routing = routing_distillation_loss(torch.cat([d.logits for d in buf_decisions], dim=1), buf_attention)
 
         a, gamma = self.args, self.gate_weight
         if frozen:  # the agents no longer learn: only the network's own terms of Eq. 7
@@ -222,7 +231,8 @@ class Dynamos(ContinualModel):
             loss = (ce + gamma * pol
                     + a.beta * (buf_ce + gamma * buf_pol)
                     + a.alpha * cons_z + a.policy_alpha * cons_v
-                    + a.prototype_loss * (proto + buf_proto))  # Eq. 7
+                    + a.prototype_loss * (proto + buf_proto)  # Eq. 7
+                    + a.routing_distill * routing)  # 0 unless --routing_distill
         loss.backward()
         self.opt.step()
 

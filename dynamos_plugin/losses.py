@@ -88,3 +88,19 @@ def keep_rate_loss(action_means: torch.Tensor, keep_ratio: float) -> torch.Tenso
         keep_ratio: ``kr`` in (0, 1].
     """
     return ((action_means.mean(dim=0) - keep_ratio) ** 2).sum()
+
+
+def routing_distillation_loss(logits: torch.Tensor, stored_attention: torch.Tensor) -> torch.Tensor:
+    """Routing distillation of the buffer's samples (``--routing_distill``; not in the paper).
+
+    The mask a stored sample had when it was stored is the sign of its stored attention vector
+    (``p = sigmoid(v / tau) >= 0.5`` exactly when ``v >= 0``); the loss is the binary cross-entropy of the
+    current probability-layer logits ``v_now / tau`` against that mask, averaged over samples and channels. Unlike
+    the attention consistency of Eq. 6 (the mean squared error of ``v``, tiny where ``v`` is near 0), it
+    grows with the margin by which a channel's decision has flipped, so it holds old samples' routing in place.
+
+    Args:
+        logits: ``(B, D)`` current ``v / tau`` of the buffer batch, every agent concatenated.
+        stored_attention: ``(B, D)`` the attention vectors stored with those samples.
+    """
+    return F.binary_cross_entropy_with_logits(logits, (stored_attention.detach() >= 0).to(logits.dtype))

@@ -197,6 +197,7 @@ def test_static_control_trains_and_its_masks_come_back_from_the_checkpoint(mnist
     (['--gate_estimator', 'straight_through', '--keep_rate_weight', '5'], 'Dynamos task 1: mean keep ratio'),
     (['--agent_lr', '0.01'], 'Dynamos task 1: mean keep ratio'),
     (['--freeze_agents_after', '3'], 'Dynamos task 1: mean keep ratio'),
+    (['--routing_distill', '1.0'], 'Dynamos task 1: mean keep ratio'),
     (['--drift_every', '2'], 'Mask drift: '),
 ])
 def test_each_variant_flag_runs_end_to_end_on_mnist_360(mnist_dir, tmp_path, flags, line):

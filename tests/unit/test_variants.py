@@ -229,3 +229,44 @@ def test_variant_flags_are_validated_at_parse_time(mammoth_imported, mnist_dir, 
 def test_drift_needs_thresholded_masks(mammoth_imported, mnist_dir):
     with pytest.raises(ValueError, match='--infer_mode threshold'):
         dynamos(mnist_dir, '--drift_every', 5, '--infer_mode', 'sample')
+
+
+# ---- routing distillation ------------------------------------------------------------------------------
+
+def test_routing_distillation_loss_by_hand():
+    from dynamos_plugin.losses import routing_distillation_loss
+    logits = torch.tensor([[2.0, -1.0], [0.0, 3.0]])
+    stored = torch.tensor([[0.5, 0.2], [-0.1, 0.0]])  # masks: [1, 1], [0, 1] (v >= 0 keeps, as p >= 0.5)
+    softplus = lambda z: math.log1p(math.exp(z))  # noqa: E731  -log sigmoid(z) = softplus(-z)
+    expected = (softplus(-2.0) + softplus(1.0) + softplus(0.0) + softplus(-3.0)) / 4
+    assert routing_distillation_loss(logits, stored).item() == pytest.approx(expected, rel=1e-6)
+    logits.requires_grad_(True)
+    routing_distillation_loss(logits, stored.requires_grad_(True)).backward()
+    # d/dz = (sigmoid(z) - target) / 4
+    sig = torch.sigmoid(logits.detach())
+    assert torch.allclose(logits.grad, (sig - torch.tensor([[1.0, 1.0], [0.0, 1.0]])) / 4)
+    assert stored.grad is None  # the stored routing is a target
+
+
+def test_routing_distillation_is_added_with_its_weight_on_the_buffer_batch(mammoth_imported, mnist_dir, monkeypatch):
+    import dynamos_plugin.dynamos as module
+    model, dataset, _ = dynamos(mnist_dir, '--routing_distill', 0.25, '--reward_weight', 0.3, '--beta', 2.0,
+                                '--alpha', 0.7, '--policy_alpha', 0.11, '--prototype_loss', 0.013)
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    fill_buffer(model, n_attention=4 * 64)
+    monkeypatch.setattr(model, 'loss', constants(1.0, 3.0))
+    monkeypatch.setattr(module, 'policy_loss', constants(5.0, 7.0))
+    monkeypatch.setattr(module, 'prototype_loss', constants(11.0, 13.0))
+    monkeypatch.setattr(module, 'consistency_loss', constants(17.0, 19.0))
+    routing = constants(23.0)
+    monkeypatch.setattr(module, 'routing_distillation_loss', routing)
+    total = model.meta_observe(x, y, x0, epoch=0)
+    assert total == pytest.approx(1.0 + 0.3 * 5.0 + 2.0 * (3.0 + 0.3 * 7.0) + 0.7 * 17.0 + 0.11 * 19.0
+                                  + 0.013 * 24.0 + 0.25 * 23.0, rel=1e-6)
+    ((logits, stored),) = routing.calls
+    assert logits.shape == stored.shape == (10, 256) and logits.requires_grad
+    assert all(any(torch.equal(row, s) for s in model.buffer.attentions) for row in stored)
+    off = dynamos(mnist_dir)[0]
+    assert off.args.routing_distill == 0.0

@@ -23,8 +23,10 @@ declare -A EXTRA=(
   [agent_lr_0.007]="--agent_lr 0.007 $DRIFT"
   [policy_alpha_1]="--policy_alpha 1.0 $DRIFT"
   [warmup_1000]="--warmup 1000 $DRIFT"
+  [routing_distill_1]="--routing_distill 1.0 $DRIFT"
 )
-ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.007 policy_alpha_1 warmup_1000)
+ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.007 routing_distill_1 policy_alpha_1
+      warmup_1000)
 [ $# -gt 0 ] && ARMS=("$@")
 for arm in "${ARMS[@]}"; do
   [ -n "${EXTRA[$arm]+set}" ] || { echo "unknown arm: $arm (known: ${!EXTRA[*]})" >&2; exit 2; }
