@@ -210,3 +210,35 @@ def record_outputs(model):
         return out
     model.net.forward = recording
     return outputs
+
+
+def dynamos_step(mnist_dir, *flags, warm_call=False, evaluate=False):
+    """Builds Dynamos (Seq-MNIST, seed 0) with ``flags``, fills its buffer and takes one seeded step; returns
+    ``(model, loss, outputs, grads, evaluation)``: the step's forward outputs (stream, then buffer), the gradient of
+    every parameter that has one, and, with ``evaluate``, the agents' outputs in evaluation mode (else None).
+
+    ``warm_call``: call the network once before the step (with ``--compile 1``, the first call decides whether to
+    compile and runs eagerly), and once in evaluation mode before the evaluation that is returned.
+    """
+    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
+                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir, *flags])
+    x, y, x0 = stream_batch(dataset)
+    model.meta_begin_task(dataset)
+    model.net.train()
+    torch.manual_seed(3)
+    fill_buffer(model, n_attention=4 * 64)
+    if warm_call:
+        model.net(x)
+    outputs = record_outputs(model)
+    torch.manual_seed(5)
+    np.random.seed(5)  # the buffer's draw
+    loss = model.meta_observe(x, y, x0, epoch=0)
+    grads = {name: p.grad.clone() for name, p in model.net.named_parameters() if p.grad is not None}
+    evaluation = None
+    if evaluate:
+        model.net.eval()
+        with torch.no_grad():
+            if warm_call:
+                model.net(x)  # the evaluation graph's first call
+            evaluation = model.net(x, returnt='agents')
+    return model, loss, outputs, grads, evaluation

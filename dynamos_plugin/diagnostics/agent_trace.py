@@ -26,7 +26,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 from dynamos_plugin.mammoth_glue import parse_log, repo_relative
 from dynamos_plugin.stats import parse_trace

@@ -1,36 +1,14 @@
 """``--compile 1`` (dynamos_plugin/backbone.py, issue 15): the compiled Dynamos step computes what the eager one
 does. In-process, but here with the slow tests: compiling the training and evaluation graphs takes a minute or two."""
 
-import numpy as np
 import torch
 
-from conftest import build_model, fill_buffer, record_outputs, stream_batch
-
-
-def model_after_a_step(mnist_dir, *flags):
-    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
-                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir, *flags])
-    x, y, x0 = stream_batch(dataset)
-    model.meta_begin_task(dataset)
-    model.net.train()
-    torch.manual_seed(3)
-    fill_buffer(model, n_attention=4 * 64)
-    model.net(x)  # the first call decides whether to compile (and runs eagerly); the eager model makes it too
-    outputs = record_outputs(model)
-    torch.manual_seed(5)
-    np.random.seed(5)
-    loss = model.meta_observe(x, y, x0, epoch=0)
-    grads = {name: p.grad.clone() for name, p in model.net.named_parameters()}
-    model.net.eval()
-    with torch.no_grad():
-        model.net(x)  # the evaluation graph's first call
-        evaluation = model.net(x, returnt='agents')
-    return model, loss, outputs, grads, evaluation
+from conftest import dynamos_step
 
 
 def test_compiled_step_equals_the_eager_step(mammoth_imported, mnist_dir, one_thread):
-    eager, loss_a, out_a, grads_a, eval_a = model_after_a_step(mnist_dir)
-    compiled, loss_b, out_b, grads_b, eval_b = model_after_a_step(mnist_dir, '--compile', '1')
+    eager, loss_a, out_a, grads_a, eval_a = dynamos_step(mnist_dir, warm_call=True, evaluate=True)
+    compiled, loss_b, out_b, grads_b, eval_b = dynamos_step(mnist_dir, '--compile', '1', warm_call=True, evaluate=True)
     assert eager.net._compiled_call_impl is None and compiled.net._compiled_call_impl is not None
     for (logits_a, dec_a), (logits_b, dec_b) in zip(out_a[:2], out_b[:2]):  # the stream and buffer passes
         for d_a, d_b in zip(dec_a, dec_b):

@@ -317,7 +317,6 @@ def test_warmup_ends_after_its_length_in_either_unit(mammoth_imported, mnist_dir
 
 
 def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammoth_imported, mnist_dir, caplog):
-    import dynamos_plugin.dynamos as module
     model, dataset, _ = dynamos(mnist_dir, '--warmup', '0')
     x, y, x0 = stream_batch(dataset)
     model.meta_begin_task(dataset)

@@ -8,33 +8,15 @@ one in tests/integration/test_compile.py (compiling takes about a minute).
 
 import logging
 
-import numpy as np
 import pytest
 import torch
 
-from conftest import build_model, fill_buffer, record_outputs, stream_batch
-
-
-def one_step(mnist_dir, *flags):
-    """Builds Dynamos (seed 0) with ``flags``, fills its buffer, takes one step; returns what it saw and did."""
-    model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
-                                     '--warmup', '0', '--seed', '0', '--base_path', mnist_dir, *flags])
-    x, y, x0 = stream_batch(dataset)
-    model.meta_begin_task(dataset)
-    model.net.train()
-    torch.manual_seed(3)
-    fill_buffer(model, n_attention=4 * 64)
-    outputs = record_outputs(model)
-    torch.manual_seed(5)
-    np.random.seed(5)  # the buffer's draw
-    loss = model.meta_observe(x, y, x0, epoch=0)
-    grads = {name: p.grad.clone() for name, p in model.net.named_parameters() if p.grad is not None}
-    return model, loss, outputs, grads
+from conftest import dynamos_step
 
 
 def test_channels_last_step_equals_the_nchw_step(mammoth_imported, mnist_dir, one_thread):
-    nchw, loss_a, out_a, grads_a = one_step(mnist_dir, '--memory_format', 'contiguous')
-    fast, loss_b, out_b, grads_b = one_step(mnist_dir)  # the default
+    nchw, loss_a, out_a, grads_a, _ = dynamos_step(mnist_dir, '--memory_format', 'contiguous')
+    fast, loss_b, out_b, grads_b, _ = dynamos_step(mnist_dir)  # the default
     assert fast.args.memory_format == 'channels_last'
     # the option does what it says: weights and activations are laid out channels-last
     assert fast.net.conv1.weight.is_contiguous(memory_format=torch.channels_last)
