@@ -32,7 +32,8 @@ from dynamos_plugin.stats import parse_trace
 ARMS = {'faithful': 'Dynamos (Table 5)', 'static': 'static 70 % masks (msa --gate static)', 'eq8': 'Eq. 8 (msa)',
         'keep_ratio_1': 'keep_ratio 1.0', 'straight_through': 'straight-through gate', 'policy_alpha_1': 'policy_alpha 1.0',
         'warmup_1000': 'warmup 1000', 'agent_lr_0.007': 'agent_lr 0.007', 'freeze_1130': 'agents frozen after 1130 steps',
-        'routing_distill_1': 'routing distillation 1.0'}
+        'routing_distill_1': 'routing distillation 1.0',
+        'st_routing_5': 'straight-through gate + routing distillation 5.0'}
 REFERENCE = 'faithful'
 
 

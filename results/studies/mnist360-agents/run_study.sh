@@ -24,9 +24,10 @@ declare -A EXTRA=(
   [policy_alpha_1]="--policy_alpha 1.0 $DRIFT"
   [warmup_1000]="--warmup 1000 $DRIFT"
   [routing_distill_1]="--routing_distill 1.0 $DRIFT"
+  [st_routing_5]="--gate_estimator straight_through --routing_distill 5.0 $DRIFT"
 )
-ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.007 routing_distill_1 policy_alpha_1
-      warmup_1000)
+ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.007 routing_distill_1 st_routing_5
+      policy_alpha_1 warmup_1000)
 [ $# -gt 0 ] && ARMS=("$@")
 for arm in "${ARMS[@]}"; do
   [ -n "${EXTRA[$arm]+set}" ] || { echo "unknown arm: $arm (known: ${!EXTRA[*]})" >&2; exit 2; }
