@@ -18,7 +18,7 @@ logs are copied from. Everything written is computed from the committed records 
 
 import argparse
 import json
-import shutil
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -45,6 +45,17 @@ def run_log(record: dict, runs: Path) -> Path:
     if 'mnist360-agents' in parts:  # the run script's --runs-dir; look under --runs instead
         relative = Path(*parts[parts.index('mnist360-agents') + 1:])
     return runs / relative
+
+
+def portable(text: str, record: dict, runs_dir: Path) -> str:
+    """A run's log without the absolute paths of the machine that made it: the data folder as the record gives it,
+    paths inside the repository that ran it relative to its root (``runs_dir`` is ``<root>/runs/<study>``)."""
+    root = runs_dir.resolve().parents[1]
+    args = record.get('args', [])
+    if '--base_path' in args:
+        given = args[args.index('--base_path') + 1]
+        text = text.replace(os.path.normpath(os.path.join(root, given)), given)
+    return text.replace(str(root) + '/', '').replace(str(root), '.')
 
 
 def spearman(xs: List[float], ys: List[float]) -> Optional[float]:
@@ -139,7 +150,7 @@ def collect(study: Path, runs_dir: Path) -> dict:
             log = study / name / 'logs' / f'{record["run"]}.log'
             if not log.exists() and run_log(record, runs_dir).exists():
                 log.parent.mkdir(exist_ok=True)
-                shutil.copyfile(run_log(record, runs_dir), log)
+                log.write_text(portable(run_log(record, runs_dir).read_text(errors='replace'), record, runs_dir))
             runs.append(summarise_run(record, log.read_text(errors='replace') if log.exists() else None))
         arms[name] = {'label': ARMS[name], 'runs': sorted(runs, key=lambda r: r['seed'])}
     reference = {r['seed']: r['accuracy'] for r in arms.get(REFERENCE, {}).get('runs', [])}

@@ -72,3 +72,17 @@ def test_collect_pairs_by_seed_and_summarises_drift(tmp_path):
     rows = table(arms).splitlines()
     assert rows[2].startswith('| Dynamos (Table 5) | 70.00 / 80.00 / 75.00 | 75.00 ± 5.00 | - | 0.750 | 0.100 |')
     assert '| +14.00 [+10.00, +18.00] |' in rows[3]
+
+
+def test_copied_logs_hold_no_absolute_path(tmp_path):
+    from dynamos_plugin.diagnostics.agents_study import portable
+    root = tmp_path / 'clone'
+    runs = root / 'runs' / 'mnist360-agents'
+    runs.mkdir(parents=True)
+    data = (tmp_path / 'shared' / 'data').as_posix()
+    text = (f'{root}/.venv/bin/python {root}/mammoth/main.py --base_path {data} --results_path {runs}/x/mammoth\n'
+            f'Current working directory: {root}/mammoth.\n')
+    out = portable(text, {'args': ['--base_path', '../shared/data']}, runs)
+    assert out == ('.venv/bin/python mammoth/main.py --base_path ../shared/data --results_path '
+                   'runs/mnist360-agents/x/mammoth\nCurrent working directory: mammoth.\n')
+    assert str(tmp_path) not in out
