@@ -55,7 +55,10 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
     reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
     assert reloaded.returncode == 0, reloaded.log[-3000:]
     assert parse_accuracy(reloaded.log) == (n_tasks, setting, accuracy)
-    assert parse_log(reloaded.log) == final  # every task's Class-IL and Task-IL accuracy, too
+    # every task's Class-IL and Task-IL accuracy, too (the protocol's: a reloaded model has trained on no batch, so
+    # it has none to recalibrate its BatchNorm statistics with)
+    assert parse_log(reloaded.log) == {k: v for k, v in final.items() if not k.endswith('_recal')}
+    assert 'accuracy_recal' in final and 'Recalibrated accuracy' not in reloaded.log
 
 
 # ---- the paper's other benchmarks: the 32x32 Seq-SVHN and MNIST-360 (general continual learning) --
@@ -188,7 +191,7 @@ def test_static_control_trains_and_its_masks_come_back_from_the_checkpoint(mnist
     reloaded = run_mammoth([a if a != '2' else '5' for a in common] + ['--loadcheck', ckpt, '--inference_only', '1'],
                            tmp_path)
     assert reloaded.returncode == 0, reloaded.log[-3000:]
-    assert parse_log(reloaded.log) == final
+    assert parse_log(reloaded.log) == {k: v for k, v in final.items() if not k.endswith('_recal')}
 
 
 # ---- the opt-in variants of issue 16, one debug run each --------------------------------------------
