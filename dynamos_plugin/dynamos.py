@@ -89,29 +89,28 @@ class Dynamos(ContinualModel):
                                  'this many steps (0: once per task). For a single-task stream such as MNIST-360, '
                                  'this is how the agents can be followed over training.')
         # opt-in variants and probes (not in the paper; off by default)
-        variants = parser
-        variants.add_argument('--gate_estimator', choices=['reinforce', 'straight_through'], default='reinforce',
-                              help='reinforce: the paper (sampled actions, the policy loss of Eq. 3-4). straight_through: '
-                                   'train with the test-time gate p >= inf_thresh and a straight-through gradient to p; '
-                                   'the policy loss is replaced by the batch keep-rate loss sum_l (mean kept_l - kr)^2, '
-                                   'weighted by --keep_rate_weight.')
-        variants.add_argument('--keep_rate_weight', type=non_negative_float, default=10.0,
-                              help='With --gate_estimator straight_through: weight of the keep-rate loss (in place of '
-                                   'gamma, --reward_weight, which weighs the policy loss).')
-        variants.add_argument('--agent_lr', type=positive_float, default=None,
-                              help="Learning rate of the agents' parameters (default: --lr, as in the paper).")
-        variants.add_argument('--freeze_agents_after', type=non_negative_int, default=0,
-                              help='After this many training steps (counted over the whole run), the agents stop '
-                                   'learning: their weights and batch-norm statistics stay fixed and the policy, '
-                                   'prototype and attention-consistency losses are dropped. 0: never.')
-        variants.add_argument('--routing_distill', type=non_negative_float, default=0.0,
-                              help="Weight of the routing distillation loss: the buffer samples' current keep "
-                                   'probabilities against the masks they had when stored (binary cross-entropy; '
-                                   'the stored mask is the sign of the stored attention vector). 0: off (the paper).')
-        variants.add_argument('--drift_every', type=non_negative_int, default=0,
-                              help="Every this many steps, log per class how many of the buffer samples' test-time "
-                                   'masks changed since the last time, and at the end each class\'s test accuracy. '
-                                   'Measurement only: training is unchanged. 0: off.')
+        parser.add_argument('--gate_estimator', choices=['reinforce', 'straight_through'], default='reinforce',
+                            help='reinforce: the paper (sampled actions, the policy loss of Eq. 3-4). straight_through: '
+                                 'train with the test-time gate p >= inf_thresh and a straight-through gradient to p; '
+                                 'the policy loss is replaced by the batch keep-rate loss sum_l (mean kept_l - kr)^2, '
+                                 'weighted by --keep_rate_weight.')
+        parser.add_argument('--keep_rate_weight', type=non_negative_float, default=10.0,
+                            help='With --gate_estimator straight_through: weight of the keep-rate loss (in place of '
+                                 'gamma, --reward_weight, which weighs the policy loss).')
+        parser.add_argument('--agent_lr', type=positive_float, default=None,
+                            help="Learning rate of the agents' parameters (default: --lr, as in the paper).")
+        parser.add_argument('--freeze_agents_after', type=non_negative_int, default=0,
+                            help='After this many training steps (counted over the whole run), the agents stop '
+                                 'learning: their weights and batch-norm statistics stay fixed and the policy, '
+                                 'prototype and attention-consistency losses are dropped. 0: never.')
+        parser.add_argument('--routing_distill', type=non_negative_float, default=0.0,
+                            help="Weight of the routing distillation loss: the buffer samples' current keep "
+                                 'probabilities against the masks they had when stored (binary cross-entropy; '
+                                 'the stored mask is the sign of the stored attention vector). 0: off (the paper).')
+        parser.add_argument('--drift_every', type=non_negative_int, default=0,
+                            help="Every this many steps, log per class how many of the buffer samples' test-time "
+                                 'masks changed since the last time, and at the end each class\'s test accuracy. '
+                                 'Measurement only: training is unchanged. 0: off.')
         parser.set_defaults(backbone='gated-resnet')
         return parser
 
