@@ -73,7 +73,7 @@ METHODS: Dict[str, Method] = {
 # buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
 TABLES = {
     '2': {'dataset': 'seq-mnist', 'tasks': 5, 'buffers': (500, 1000, 2000),
-          'seeds': {'dynamos': 3, 'msa': 3, 'static': 3, 'er': 3, 'der': 3, 'derpp': 3, 'sgd': 3}},
+          'seeds': {'dynamos': 5, 'msa': 5, 'static': 5, 'er': 5, 'der': 5, 'derpp': 5, 'sgd': 5}},
     '1': {'dataset': 'mnist-360', 'tasks': 1, 'buffers': (100, 200, 500),
           'seeds': {'dynamos': 5, 'msa': 5, 'static': 5, 'sgd': 5, 'er': 3, 'der': 3, 'derpp': 3}},
     'svhn': {'dataset': 'seq-svhn32', 'tasks': 5, 'buffers': (500, 1000, 2000),

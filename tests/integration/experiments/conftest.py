@@ -61,9 +61,12 @@ def calls(tmp_path):
 
 @pytest.fixture
 def runner(tmp_path, fake):
-    """The runner, in-process, on Table 2, Dynamos, buffer 500 (3 seeds), everything under tmp_path (data,
-    runs/, results/); extra command-line arguments are added. Returns its exit status."""
+    """The runner, in-process, on Table 2, Dynamos, buffer 500, seeds 0-2 unless a test names its own
+    (``--seed``), everything under tmp_path (data, runs/, results/); extra command-line arguments are
+    added. Returns its exit status."""
     def run(*extra):
+        if '--seed' not in extra:
+            extra = ('--seed', '0', '--seed', '1', '--seed', '2', *extra)
         return cli.main(['--table', '2', '--method', 'dynamos', '--buffer', '500', '--python', fake,
                          '--base-path', str(tmp_path / 'data'), '--runs-dir', str(tmp_path / 'runs'),
                          '--results-dir', str(tmp_path / 'results'), *extra])

@@ -8,12 +8,12 @@ from dynamos_plugin.mammoth_glue import REPO
 
 
 def test_grid_sizes():
-    # dynamos, msa, static, er, der, derpp x 3 buffers x 3 seeds + sgd x 3
-    assert len(grid.grid(('2',))) == 6 * 3 * 3 + 3
+    # dynamos, msa, static, er, der, derpp x 3 buffers x 5 seeds + sgd x 5
+    assert len(grid.grid(('2',))) == 6 * 3 * 5 + 5
     # dynamos, msa, static x 3 buffers x 5 seeds; sgd x 5; er/der/derpp x 3 buffers x 3 seeds
     assert len(grid.grid(('1',))) == 3 * 3 * 5 + 5 + 3 * 3 * 3
     assert len(grid.grid(('svhn',))) == 39
-    assert len(grid.grid()) == 57 + 77  # the default: Tables 2 and 1
+    assert len(grid.grid()) == 95 + 77  # the default: Tables 2 and 1
     assert {r.buffer for r in grid.grid(('1',), methods=['dynamos'])} == {100, 200, 500}
     assert {r.seed for r in grid.grid(('1',), methods=['msa'])} == {0, 1, 2, 3, 4}
     assert {r.seed for r in grid.grid(('1',), methods=['er'])} == {0, 1, 2}
