@@ -72,6 +72,22 @@ def paired(a: Optional[dict], b: Optional[dict]) -> Optional[dict]:
     verdict = 'better' if low > 0 else 'worse' if high < 0 else f'no detectable difference at {len(seeds)} seeds'
     return {'mean': sum(diffs) / len(diffs), 'ci': (low, high), 'n': len(seeds), 'verdict': verdict}
 
+def spread(cell: Optional[dict]) -> Optional[dict]:
+    """How the seed spread of one cell changes from the protocol evaluation to the recalibrated one, over the
+    seeds that have both (the same networks evaluated twice): n, the sample std, the range (max - min) and the
+    worst seed of each evaluation; None with fewer than 2 such seeds."""
+    if not cell or not cell.get('recal'):
+        return None
+    seeds = sorted(set(cell['by_seed']) & set(cell['recal']['by_seed']))
+    if len(seeds) < 2:
+        return None
+    out = {'n': len(seeds)}
+    for name, by_seed in (('protocol', cell['by_seed']), ('recal', cell['recal']['by_seed'])):
+        values = [by_seed[s] for s in seeds]
+        out[name] = {'std': mean_std(values)[1], 'range': max(values) - min(values), 'min': min(values)}
+    return out
+
+
 def fmt_cell(cell: Optional[dict], pm: str = ' ± ', dagger: str = ' †') -> str:
     """``mean ± std (n=N)``; one seed has no spread: ``mean (n=1)``."""
     if not cell:

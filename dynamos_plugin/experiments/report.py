@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from dynamos_plugin.experiments.cells import cells, fmt_cell, paired
+from dynamos_plugin.experiments.cells import cells, fmt_cell, paired, spread
 from dynamos_plugin.experiments.formats import table_csv, table_markdown, table_tex
 from dynamos_plugin.experiments.grid import METHODS, TABLES
 from dynamos_plugin.experiments.plots import write_plots
@@ -112,7 +112,8 @@ def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
         for buffer in TABLES[table]['buffers']:
             row = [fmt_cell(all_cells.get((ds, m, buffer if METHODS[m].buffer else None))) for m in METHODS]
             lines.append(f'| {ds} | {buffer} | ' + ' | '.join(row) + ' |')
-    lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', '## Wall time per run', '',
+    lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', spread_markdown(all_cells), '',
+              '## Wall time per run', '',
               wall_time_markdown(records) or 'No records yet.']
     return '\n'.join(lines) + '\n'
 
@@ -153,6 +154,38 @@ def paired_markdown(all_cells: dict) -> str:
                                  f'{_fmt_paired(recal)} |')
     if len(lines) == 7:
         lines.append('| - | - | - | - | no cell pair with two or more common seeds yet | - |')
+    return '\n'.join(lines)
+
+
+def spread_markdown(all_cells: dict) -> str:
+    """Per cell with both evaluations on two or more seeds: the seed spread of the protocol evaluation beside the
+    recalibrated one's (the same networks), and per dataset the pooled std (root mean variance) of those cells."""
+    lines = ['## Seed spread: protocol vs recalibrated BatchNorm', '',
+             'Over the seeds whose records have both evaluations of the same trained networks: sample std, range '
+             '(max - min) and worst seed, protocol -> recalibrated. A spread that shrinks is spread that came from '
+             'stale BatchNorm statistics at evaluation, not from what the networks learnt.', '',
+             '| dataset | buffer | method | n | std | range | worst seed |', '|---|---|---|---|---|---|---|']
+    pooled: Dict[str, list] = {}
+    for table in ('2', '1', 'svhn'):
+        ds = TABLES[table]['dataset']
+        for method in METHODS:
+            for buffer in (TABLES[table]['buffers'] if METHODS[method].buffer else (None,)):
+                sp = spread(all_cells.get((ds, method, buffer)))
+                if sp is None:
+                    continue
+                p, r = sp['protocol'], sp['recal']
+                pooled.setdefault(ds, []).append((p['std'], r['std']))
+                lines.append(f'| {ds} | {buffer if buffer is not None else "-"} | {method} | {sp["n"]} | '
+                             f'{p["std"]:.2f} -> {r["std"]:.2f} | {p["range"]:.2f} -> {r["range"]:.2f} | '
+                             f'{p["min"]:.2f} -> {r["min"]:.2f} |')
+    if not pooled:
+        lines.append('| - | - | - | - | no cell with both evaluations on two or more seeds yet | - | - |')
+    for ds, stds in pooled.items():
+        before = (sum(a * a for a, _ in stds) / len(stds)) ** 0.5
+        after = (sum(b * b for _, b in stds) / len(stds)) ** 0.5
+        shrunk = sum(b < a for a, b in stds)
+        lines.append(f'\n{ds}: the recalibrated std is smaller in {shrunk} of {len(stds)} cells; pooled std '
+                     f'{before:.2f} -> {after:.2f}.')
     return '\n'.join(lines)
 
 

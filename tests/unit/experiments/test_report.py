@@ -283,6 +283,14 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
     assert ('| seq-mnist | 500 | dynamos | er | +5.00 [+2.52, +7.48], n=3: better | '
             '+1.00 [-0.24, +2.24], n=3: no detectable difference at 3 seeds |') in comparison
     assert '| dynamos | der |' not in comparison
+    # the seed spread, protocol -> recalibrated: ER 90, 93, 93 (mean 92, variance (4 + 1 + 1) / 2 = 3) -> 95, 96,
+    # 97 (std 1); Dynamos 96, 97, 98 (std 1) -> 96.5, 97, 97.5 (std 0.5); DER (one seed, no recalibration): no row
+    assert '| seq-mnist | 500 | dynamos | 3 | 1.00 -> 0.50 | 2.00 -> 1.00 | 96.00 -> 96.50 |' in comparison
+    assert '| seq-mnist | 500 | er | 3 | 1.73 -> 1.00 | 3.00 -> 2.00 | 90.00 -> 95.00 |' in comparison
+    assert '| seq-mnist | 500 | der |' not in comparison
+    # pooled: sqrt((3 + 1) / 2) = 1.41 -> sqrt((1 + 0.25) / 2) = 0.79
+    assert 'seq-mnist: the recalibrated std is smaller in 2 of 2 cells; pooled std 1.41 -> 0.79.' in comparison
+    assert cells.spread({'by_seed': {0: 1.0, 1: 2.0}, 'recal': {'by_seed': {1: 2.0, 2: 3.0}}}) is None  # 1 common
     assert cells.paired({'by_seed': {0: 1.0, 1: 2.0}}, {'by_seed': {0: 3.0, 1: 5.0}})['verdict'] == \
         'no detectable difference at 2 seeds'  # -2, -3: t(1) = 12.7 makes two seeds all but useless
     assert cells.paired({'by_seed': {0: 1.0, 1: 2.0, 2: 3.0}}, {'by_seed': {0: 3.0, 1: 4.1, 2: 4.9}})['verdict'] == \
