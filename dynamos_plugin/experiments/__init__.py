@@ -14,7 +14,7 @@ Two results folders (``--results-dir``):
 
 - ``runs/results/`` (``<runs-dir>/results``, git-ignored), the default for running, ``--dry-run`` and
   ``--measure-svhn-epoch``: the user's own records, so that a fresh clone runs the whole grid;
-- ``results/``, committed: the reference this repository publishes (101 records of both grids, their
+- ``results/``, committed: the reference this repository publishes (the records of both grids, their
   report). Whoever updates it passes ``--results-dir results`` explicitly.
 
 ``--report`` builds ``<results>/report/`` from the records alone: the tables as Markdown, CSV and LaTeX
