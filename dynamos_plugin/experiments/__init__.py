@@ -42,9 +42,9 @@ repository's venv)::
     ./run_experiments.sh --table 2 --results-dir results   # update the committed reference grid
 
 Grids (:data:`~dynamos_plugin.experiments.grid.TABLES`): ``--table 2`` is Seq-MNIST, buffers
-500/1000/2000, 5 seeds of Dynamos, the Eq. 8 baseline, the static-sparsity control, ER, DER, DER++ and SGD; ``--table 1`` is MNIST-360, buffers
-100/200/500, 5 seeds of Dynamos, the Eq. 8 baseline (msa) and SGD (no buffer: one cell), 3 seeds of
-ER, DER and DER++; ``--table svhn`` is Seq-SVHN (32x32), buffers 500/1000/2000, 3 seeds (supported,
+500/1000/2000, 5 seeds of Dynamos, the Eq. 8 baseline (msa), the static-sparsity control, ER, DER,
+DER++ and SGD (no buffer: one cell); ``--table 1`` is MNIST-360, buffers 100/200/500, 5 seeds of
+Dynamos, the Eq. 8 baseline, the static-sparsity control and SGD, 3 seeds of ER, DER and DER++; ``--table svhn`` is Seq-SVHN (32x32), buffers 500/1000/2000, 3 seeds (supported,
 not run on CPU).
 
 Methods (one place, as data: ``METHODS`` and ``DATASETS`` in :mod:`~dynamos_plugin.experiments.grid`,

@@ -72,6 +72,7 @@ def paired(a: Optional[dict], b: Optional[dict]) -> Optional[dict]:
     verdict = 'better' if low > 0 else 'worse' if high < 0 else f'no detectable difference at {len(seeds)} seeds'
     return {'mean': sum(diffs) / len(diffs), 'ci': (low, high), 'n': len(seeds), 'verdict': verdict}
 
+
 def spread(cell: Optional[dict]) -> Optional[dict]:
     """How the seed spread of one cell changes from the protocol evaluation to the recalibrated one, over the
     seeds that have both (the same networks evaluated twice): n, the sample std, the range (max - min) and the

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from dynamos_plugin.experiments.cells import cells, fmt_cell, paired, spread
+from dynamos_plugin.experiments.cells import cells, fmt_cell, paired, spread, table_keys
 from dynamos_plugin.experiments.formats import table_csv, table_markdown, table_tex
 from dynamos_plugin.experiments.grid import METHODS, TABLES
 from dynamos_plugin.experiments.plots import write_plots
@@ -167,17 +167,15 @@ def spread_markdown(all_cells: dict) -> str:
              '| dataset | buffer | method | n | std | range | worst seed |', '|---|---|---|---|---|---|---|']
     pooled: Dict[str, list] = {}
     for table in ('2', '1', 'svhn'):
-        ds = TABLES[table]['dataset']
-        for method in METHODS:
-            for buffer in (TABLES[table]['buffers'] if METHODS[method].buffer else (None,)):
-                sp = spread(all_cells.get((ds, method, buffer)))
-                if sp is None:
-                    continue
-                p, r = sp['protocol'], sp['recal']
-                pooled.setdefault(ds, []).append((p['std'], r['std']))
-                lines.append(f'| {ds} | {buffer if buffer is not None else "-"} | {method} | {sp["n"]} | '
-                             f'{p["std"]:.2f} -> {r["std"]:.2f} | {p["range"]:.2f} -> {r["range"]:.2f} | '
-                             f'{p["min"]:.2f} -> {r["min"]:.2f} |')
+        for ds, method, buffer in table_keys(table, METHODS):
+            sp = spread(all_cells.get((ds, method, buffer)))
+            if sp is None:
+                continue
+            p, r = sp['protocol'], sp['recal']
+            pooled.setdefault(ds, []).append((p['std'], r['std']))
+            lines.append(f'| {ds} | {buffer if buffer is not None else "-"} | {method} | {sp["n"]} | '
+                         f'{p["std"]:.2f} -> {r["std"]:.2f} | {p["range"]:.2f} -> {r["range"]:.2f} | '
+                         f'{p["min"]:.2f} -> {r["min"]:.2f} |')
     if not pooled:
         lines.append('| - | - | - | - | no cell with both evaluations on two or more seeds yet | - | - |')
     for ds, stds in pooled.items():
