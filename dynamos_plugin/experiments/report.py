@@ -137,6 +137,7 @@ def paired_markdown(all_cells: dict) -> str:
              'evaluation (what the paper reports); recalibrated: the same networks with BatchNorm statistics '
              'recomputed before testing (`--bn_recal_batches`; "-" where the records have none).', '',
              '| dataset | buffer | method | baseline | protocol | recalibrated BN |', '|---|---|---|---|---|---|']
+    family: Dict[tuple, list] = {}  # (dataset, evaluation): [comparisons, intervals that exclude 0]
     for table in ('2', '1', 'svhn'):
         ds = TABLES[table]['dataset']
         for buffer in TABLES[table]['buffers']:
@@ -152,8 +153,18 @@ def paired_markdown(all_cells: dict) -> str:
                     recal = paired(ours.get('recal'), theirs.get('recal'))
                     lines.append(f'| {ds} | {buffer} | {method} | {baseline} | {_fmt_paired(protocol)} | '
                                  f'{_fmt_paired(recal)} |')
-    if len(lines) == 7:
+                    for evaluation, p in (('protocol', protocol), ('recalibrated', recal)):
+                        if p is not None:
+                            count = family.setdefault((ds, evaluation), [0, 0])
+                            count[0] += 1
+                            count[1] += p['verdict'] in ('better', 'worse')
+    if not family:
         lines.append('| - | - | - | - | no cell pair with two or more common seeds yet | - |')
+        return '\n'.join(lines)
+    lines += ['', 'Each interval is 95 % on its own, not corrected for the number of comparisons: where no method '
+              'differs from another, about one comparison in twenty would still exclude 0.', '']
+    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:.1f} expected by chance '
+              f'alone).' for (ds, evaluation), (n, decided) in family.items()]
     return '\n'.join(lines)
 
 
