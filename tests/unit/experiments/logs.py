@@ -31,7 +31,7 @@ DOMAIN_IL_LOG = textwrap.dedent("""\
 # its first line is the command
 FAILED_LOG = textwrap.dedent("""\
     # .venv/bin/python mammoth/main.py --model dynamos --dataset seq-mnist --base_path /nowhere
-    [INFO] 25-Nov-26 10:51:59 - Current working directory: /work/main/mammoth.
+    [INFO] 25-Nov-26 10:51:59 - Current working directory: /home/researcher/dynamos/mammoth.
     [INFO] 25-Nov-26 10:51:59 - Main process PID: 15842
     [ERROR] 25-Nov-26 10:51:59 - FileNotFoundError: MNIST not found in /nowhere/MNIST/raw and it could not be downloaded
     [ERROR] 25-Nov-26 10:51:59 - (set MAMMOTH_TRACEBACK=1 to see the traceback)
