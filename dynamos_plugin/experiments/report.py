@@ -163,7 +163,7 @@ def paired_markdown(all_cells: dict) -> str:
         return '\n'.join(lines)
     lines += ['', 'Each interval is 95 % on its own, not corrected for the number of comparisons: where no method '
               'differs from another, about one comparison in twenty would still exclude 0.', '']
-    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:.1f} expected by chance '
+    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:.2g} expected by chance '
               f'alone).' for (ds, evaluation), (n, decided) in family.items()]
     return '\n'.join(lines)
 

@@ -284,9 +284,9 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
             '+1.00 [-0.24, +2.24], n=3: no detectable difference at 3 seeds |') in comparison
     assert '| dynamos | der |' not in comparison
     assert 'no cell pair' not in comparison  # one pair is a pair
-    # one comparison per evaluation; the protocol one excludes 0, the recalibrated one does not
-    assert '- seq-mnist, protocol: 1 of 1 comparisons exclude 0 (about 0.1 expected by chance alone).' in comparison
-    assert '- seq-mnist, recalibrated: 0 of 1 comparisons exclude 0 (about 0.1 expected by chance alone).' in comparison
+    # one comparison per evaluation (1 / 20 = 0.05 expected by chance); the protocol one excludes 0, the recalibrated one does not
+    assert '- seq-mnist, protocol: 1 of 1 comparisons exclude 0 (about 0.05 expected by chance alone).' in comparison
+    assert '- seq-mnist, recalibrated: 0 of 1 comparisons exclude 0 (about 0.05 expected by chance alone).' in comparison
     # the seed spread, protocol -> recalibrated: ER 90, 93, 93 (mean 92, variance (4 + 1 + 1) / 2 = 3) -> 95, 96,
     # 97 (std 1); Dynamos 96, 97, 98 (std 1) -> 96.5, 97, 97.5 (std 0.5); DER (one seed, no recalibration): no row
     assert '| seq-mnist | 500 | dynamos | 3 | 1.00 -> 0.50 | 2.00 -> 1.00 | 96.00 -> 96.50 |' in comparison
