@@ -163,9 +163,15 @@ def paired_markdown(all_cells: dict) -> str:
         return '\n'.join(lines)
     lines += ['', 'Each interval is 95 % on its own, not corrected for the number of comparisons: where no method '
               'differs from another, about one comparison in twenty would still exclude 0.', '']
-    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:.2g} expected by chance '
+    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:g} expected by chance '
               f'alone).' for (ds, evaluation), (n, decided) in family.items()]
     return '\n'.join(lines)
+
+
+def _fmt_lift(p) -> str:
+    """A paired recalibrated-minus-protocol difference: its verdict read as *higher* / *lower*."""
+    words = {'better': 'higher', 'worse': 'lower'}
+    return _fmt_paired(p if p is None else {**p, 'verdict': words.get(p['verdict'], p['verdict'])})
 
 
 def spread_markdown(all_cells: dict) -> str:
@@ -174,21 +180,25 @@ def spread_markdown(all_cells: dict) -> str:
     lines = ['## Seed spread: protocol vs recalibrated BatchNorm', '',
              'Over the seeds whose records have both evaluations of the same trained networks: sample std, range '
              '(max - min) and worst seed, protocol -> recalibrated. A spread that shrinks is spread that came from '
-             'stale BatchNorm statistics at evaluation, not from what the networks learnt.', '',
-             '| dataset | buffer | method | n | std | range | worst seed |', '|---|---|---|---|---|---|---|']
+             'stale BatchNorm statistics at evaluation, not from what the networks learnt. The last column is the '
+             'recalibrated accuracy minus the protocol one, paired by seed (the same network), with its 95 % '
+             't-interval: *higher* / *lower* when the interval excludes 0.', '',
+             '| dataset | buffer | method | n | std | range | worst seed | recalibrated - protocol |',
+             '|---|---|---|---|---|---|---|---|']
     pooled: Dict[str, list] = {}
     for table in ('2', '1', 'svhn'):
         for ds, method, buffer in table_keys(table, METHODS):
-            sp = spread(all_cells.get((ds, method, buffer)))
+            cell = all_cells.get((ds, method, buffer))
+            sp = spread(cell)
             if sp is None:
                 continue
             p, r = sp['protocol'], sp['recal']
             pooled.setdefault(ds, []).append((p['std'], r['std']))
             lines.append(f'| {ds} | {buffer if buffer is not None else "-"} | {method} | {sp["n"]} | '
                          f'{p["std"]:.2f} -> {r["std"]:.2f} | {p["range"]:.2f} -> {r["range"]:.2f} | '
-                         f'{p["min"]:.2f} -> {r["min"]:.2f} |')
+                         f'{p["min"]:.2f} -> {r["min"]:.2f} | {_fmt_lift(paired(cell.get("recal"), cell))} |')
     if not pooled:
-        lines.append('| - | - | - | - | no cell with both evaluations on two or more seeds yet | - | - |')
+        lines.append('| - | - | - | - | no cell with both evaluations on two or more seeds yet | - | - | - |')
     for ds, stds in pooled.items():
         before = (sum(a * a for a, _ in stds) / len(stds)) ** 0.5
         after = (sum(b * b for _, b in stds) / len(stds)) ** 0.5

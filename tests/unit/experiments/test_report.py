@@ -289,8 +289,12 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
     assert '- seq-mnist, recalibrated: 0 of 1 comparisons exclude 0 (about 0.05 expected by chance alone).' in comparison
     # the seed spread, protocol -> recalibrated: ER 90, 93, 93 (mean 92, variance (4 + 1 + 1) / 2 = 3) -> 95, 96,
     # 97 (std 1); Dynamos 96, 97, 98 (std 1) -> 96.5, 97, 97.5 (std 0.5); DER (one seed, no recalibration): no row
-    assert '| seq-mnist | 500 | dynamos | 3 | 1.00 -> 0.50 | 2.00 -> 1.00 | 96.00 -> 96.50 |' in comparison
-    assert '| seq-mnist | 500 | er | 3 | 1.73 -> 1.00 | 3.00 -> 2.00 | 90.00 -> 95.00 |' in comparison
+    # recalibrated minus protocol, paired: Dynamos +0.5, 0, -0.5 (mean 0, std 0.5: 0 -+ 1.242, no difference);
+    # ER +5, +3, +4 (mean 4, std 1: 4 -+ 2.484, higher)
+    assert ('| seq-mnist | 500 | dynamos | 3 | 1.00 -> 0.50 | 2.00 -> 1.00 | 96.00 -> 96.50 | '
+            '+0.00 [-1.24, +1.24], n=3: no detectable difference at 3 seeds |') in comparison
+    assert ('| seq-mnist | 500 | er | 3 | 1.73 -> 1.00 | 3.00 -> 2.00 | 90.00 -> 95.00 | '
+            '+4.00 [+1.52, +6.48], n=3: higher |') in comparison
     assert '| seq-mnist | 500 | der |' not in comparison
     # pooled: sqrt((3 + 1) / 2) = 1.41 -> sqrt((1 + 0.25) / 2) = 0.79
     assert 'seq-mnist: the recalibrated std is smaller in 2 of 2 cells; pooled std 1.41 -> 0.79.' in comparison
