@@ -295,6 +295,10 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
             '+0.00 [-1.24, +1.24], n=3: no detectable difference at 3 seeds |') in comparison
     assert ('| seq-mnist | 500 | er | 3 | 1.73 -> 1.00 | 3.00 -> 2.00 | 90.00 -> 95.00 | '
             '+4.00 [+1.52, +6.48], n=3: higher |') in comparison
+    # a recalibration that costs accuracy reads *lower*, not the paired comparison's *worse*
+    assert report._fmt_lift(cells.paired({'by_seed': {0: 85.0, 1: 87.0, 2: 86.0}},
+                                         {'by_seed': {0: 90.0, 1: 90.0, 2: 90.0}})) == \
+        '-4.00 [-6.48, -1.52], n=3: lower'
     assert '| seq-mnist | 500 | der |' not in comparison
     # pooled: sqrt((3 + 1) / 2) = 1.41 -> sqrt((1 + 0.25) / 2) = 0.79
     assert 'seq-mnist: the recalibrated std is smaller in 2 of 2 cells; pooled std 1.41 -> 0.79.' in comparison
