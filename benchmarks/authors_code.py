@@ -7,7 +7,14 @@ where its datasets look for them (``authors-code/data/MNIST/MyMNIST/raw``, a sym
 is ``MyMNIST``), and runs its ``main_policy.py`` with the paper's Table 5 arguments, one thread,
 one run at a time. Each finished run writes a JSON record and its full log under
 ``results/anchors/authors-code/`` (``records/``, ``logs/``); a run whose record exists is skipped,
-so the script resumes. Nothing of the authors' code is copied into this repository.
+so the script resumes. Nothing of the authors' code is copied into this repository. The logs
+name no machine path: the interpreter's warnings name its files, so the prefix of the
+interpreter, of its base installation, the repository root, the data folder and the home folder
+are written as <python-prefix>, <python-base-prefix>, <repo>, <data> and <home>.
+
+The authors' Seq-MNIST loaders use 4 DataLoader worker processes (their
+datasets/utils/continual_dataset.py); they are left as published (they only load batches; the
+order comes from the main process), each with one thread.
 
 Compatibility shims: none are needed with this repository's .venv (torch 2.14.1, torchvision
 0.29.1). Should one become necessary it goes, as a patch file, under ``benchmarks/authors_code/``;
@@ -178,9 +185,19 @@ def cpu_model():
 def versions(python):
     code = ('import json,sys,torch,torchvision,numpy;print(json.dumps({"torch":torch.__version__,'
             '"torchvision":torchvision.__version__,"numpy":numpy.__version__,'
-            '"python":sys.version.split()[0],"cuda":torch.cuda.is_available()}))')
+            '"python":sys.version.split()[0],"cuda":torch.cuda.is_available(),'
+            '"prefix":sys.prefix,"base_prefix":sys.base_prefix}))')
     return json.loads(subprocess.run([python, '-c', code], check=True, capture_output=True,
                                      text=True).stdout)
+
+
+def scrub(text, subs):
+    """Replace this machine's absolute paths in a log (warnings name the interpreter's files)
+    by placeholders, longest first, so no committed log carries a machine path."""
+    for path, name in sorted(subs, key=lambda s: -len(s[0])):
+        if path and path != '/':
+            text = text.replace(path, name)
+    return text
 
 
 def main():
@@ -225,6 +242,10 @@ def main():
     shims = prepare_clone()
     data_sha1 = stage_data(data)
     vers = versions(args.python)
+    subs = [(ROOT, '<repo>'), (os.path.realpath(ROOT), '<repo>'),
+            (vers.pop('prefix'), '<python-prefix>'), (vers.pop('base_prefix'), '<python-base-prefix>'),
+            (os.path.abspath(data), '<data>'), (os.path.realpath(data), '<data>'),
+            (os.path.expanduser('~'), '<home>')]
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1',
                PYTHONUNBUFFERED='1')
     clone = os.path.join(ROOT, CLONE)
@@ -268,7 +289,9 @@ def main():
             os.replace(tmp_log, failed)
             print(f'authors_code: {run}: FAILED (rc {rc}); log {os.path.relpath(failed, ROOT)}', flush=True)
             continue
-        os.replace(tmp_log, os.path.join(ROOT, log_rel))
+        with open(os.path.join(ROOT, log_rel), 'w') as f:
+            f.write(scrub(text, subs))
+        os.remove(tmp_log)
         record = {
             'run': run,
             'source': 'authors-code',
@@ -297,6 +320,7 @@ def main():
             'setting': 'Class-IL' if dataset == 'seq-mnist' else 'GCL',
             **acc,
             'log': log_rel,
+            'log_placeholders': ['<repo>', '<python-prefix>', '<python-base-prefix>', '<data>', '<home>'],
             'status': 'ok',
         }
         with open(os.path.join(out, 'records', run + '.json'), 'w') as f:
