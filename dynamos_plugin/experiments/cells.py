@@ -8,6 +8,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from dynamos_plugin.experiments.grid import METHODS, TABLES
 from dynamos_plugin.experiments.published import PAPER
+from dynamos_plugin.experiments.significance import ALPHA, paired_t
 
 
 def mean_std(values: List[float]) -> Tuple[Optional[float], Optional[float], int]:
@@ -19,18 +20,10 @@ def mean_std(values: List[float]) -> Tuple[Optional[float], Optional[float], int
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     return mean, std, n
 
-#: the 97.5 % quantile of Student's t by degrees of freedom (1-30); beyond, the normal's 1.96
-T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
 def ci95(values: List[float]) -> Optional[Tuple[float, float]]:
     """The 95 % t-interval of the mean, ``mean -+ t(n-1) std / sqrt(n)``; None for fewer than 2 values."""
-    mean, std, n = mean_std(values)
-    if n < 2:
-        return None
-    half = (T975[n - 2] if n - 1 <= len(T975) else 1.96) * std / math.sqrt(n)
-    return mean - half, mean + half
+    test = paired_t(values)
+    return None if test is None else test['ci']
 
 
 def cells(records: List[dict]) -> Dict[tuple, dict]:
@@ -60,17 +53,20 @@ def cells(records: List[dict]) -> Dict[tuple, dict]:
 
 def paired(a: Optional[dict], b: Optional[dict]) -> Optional[dict]:
     """Cell ``a`` minus cell ``b`` over the seeds both have (same seed: same stream order and initialisation): the
-    mean difference, its 95 % t-interval, n, and a verdict: ``better`` / ``worse`` when the interval excludes 0,
-    else ``no detectable difference at n seeds``; None with fewer than 2 common seeds."""
+    mean difference, its 95 % t-interval, n, the two-sided paired-t p-value, the differences by seed and a verdict,
+    uncorrected for other comparisons: ``better`` / ``worse`` when p < 0.05 (the interval excludes 0), else
+    ``no detectable difference at n seeds``; None with fewer than 2 common seeds."""
     if not a or not b:
         return None
     seeds = sorted(set(a['by_seed']) & set(b['by_seed']))
     if len(seeds) < 2:
         return None
-    diffs = [a['by_seed'][s] - b['by_seed'][s] for s in seeds]
-    low, high = ci95(diffs)
-    verdict = 'better' if low > 0 else 'worse' if high < 0 else f'no detectable difference at {len(seeds)} seeds'
-    return {'mean': sum(diffs) / len(diffs), 'ci': (low, high), 'n': len(seeds), 'verdict': verdict}
+    diffs = {s: a['by_seed'][s] - b['by_seed'][s] for s in seeds}
+    test = paired_t(list(diffs.values()))
+    verdict = (('better' if test['mean'] > 0 else 'worse') if test['p'] < ALPHA
+               else f'no detectable difference at {len(seeds)} seeds')
+    return {'mean': test['mean'], 'ci': test['ci'], 'n': len(seeds), 'p': test['p'], 'by_seed': diffs,
+            'verdict': verdict}
 
 
 def spread(cell: Optional[dict]) -> Optional[dict]:

@@ -16,6 +16,7 @@ from dynamos_plugin.experiments.grid import METHODS, TABLES
 from dynamos_plugin.experiments.plots import write_plots
 from dynamos_plugin.experiments.published import PAPER_CCGN
 from dynamos_plugin.experiments.records import hardware, load_records
+from dynamos_plugin.experiments.significance import ALPHA, EQUIVALENCE_MARGIN, by_seed_diffs, holm, paired_t, tost
 from dynamos_plugin.experiments.svhn_timing import SVHN_TIMING
 from dynamos_plugin.mammoth_glue import repo_relative
 
@@ -112,7 +113,8 @@ def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
         for buffer in TABLES[table]['buffers']:
             row = [fmt_cell(all_cells.get((ds, m, buffer if METHODS[m].buffer else None))) for m in METHODS]
             lines.append(f'| {ds} | {buffer} | ' + ' | '.join(row) + ' |')
-    lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', spread_markdown(all_cells), '',
+    lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', equivalence_markdown(all_cells), '',
+              spread_markdown(all_cells), '', interaction_markdown(all_cells), '',
               '## Wall time per run', '',
               wall_time_markdown(records) or 'No records yet.']
     return '\n'.join(lines) + '\n'
@@ -120,6 +122,11 @@ def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
 
 #: the methods whose differences to every other method the comparison page gives, paired by seed
 PAIRED_METHODS = ('dynamos',)
+#: the baselines left out of each family of the Holm correction: SGD (no buffer) differs from every rehearsal
+#: method by tens of points; its comparisons would only make the correction weaker. They keep their uncorrected
+#: verdict, said as such
+OUTSIDE_FAMILY = ('sgd',)
+EVALUATIONS = ('protocol', 'recalibrated')
 
 
 def _fmt_paired(p) -> str:
@@ -128,16 +135,22 @@ def _fmt_paired(p) -> str:
     return f'{p["mean"]:+.2f} [{p["ci"][0]:+.2f}, {p["ci"][1]:+.2f}], n={p["n"]}: {p["verdict"]}'
 
 
-def paired_markdown(all_cells: dict) -> str:
-    """Per dataset, buffer and baseline: Dynamos minus the baseline, paired by seed, for both evaluations."""
-    lines = ['## Paired by seed: is Dynamos better than each baseline?', '',
-             'Dynamos minus the baseline over the seeds both cells have (the same seed gives both the same stream '
-             'order and initialisation), mean difference and its 95 % t-interval; *better* / *worse* when the '
-             'interval excludes 0, else no detectable difference at that number of seeds. Protocol: Mammoth\'s '
-             'evaluation (what the paper reports); recalibrated: the same networks with BatchNorm statistics '
-             'recomputed before testing (`--bn_recal_batches`; "-" where the records have none).', '',
-             '| dataset | buffer | method | baseline | protocol | recalibrated BN |', '|---|---|---|---|---|---|']
-    family: Dict[tuple, list] = {}  # (dataset, evaluation): [comparisons, intervals that exclude 0]
+def _fmt_p(p: float) -> str:
+    return '<0.0001' if p < 1e-4 else f'{p:.4f}'
+
+
+def _p_equals(p: float) -> str:
+    """``p=0.0123``, or ``p<0.0001``."""
+    return 'p<0.0001' if p < 1e-4 else f'p={p:.4f}'
+
+
+def paired_comparisons(all_cells: dict) -> List[dict]:
+    """Every paired comparison of a method of ``PAIRED_METHODS`` with a baseline, per dataset, buffer and evaluation
+    (``protocol``, ``recalibrated``), with its uncorrected paired t-test (:func:`cells.paired`) and, within its
+    family (dataset x evaluation, the baselines of ``OUTSIDE_FAMILY`` left out), Holm's adjusted p-value and
+    corrected verdict (``better`` / ``worse`` / ``no detectable difference``); outside the family ``holm_p`` is
+    None and the verdict the uncorrected one."""
+    found = []
     for table in ('2', '1', 'svhn'):
         ds = TABLES[table]['dataset']
         for buffer in TABLES[table]['buffers']:
@@ -147,24 +160,179 @@ def paired_markdown(all_cells: dict) -> str:
                     if baseline in PAIRED_METHODS:
                         continue
                     theirs = all_cells.get((ds, baseline, buffer if METHODS[baseline].buffer else None))
-                    protocol = paired(ours, theirs)
-                    if protocol is None:
-                        continue
-                    recal = paired(ours.get('recal'), theirs.get('recal'))
-                    lines.append(f'| {ds} | {buffer} | {method} | {baseline} | {_fmt_paired(protocol)} | '
-                                 f'{_fmt_paired(recal)} |')
-                    for evaluation, p in (('protocol', protocol), ('recalibrated', recal)):
-                        if p is not None:
-                            count = family.setdefault((ds, evaluation), [0, 0])
-                            count[0] += 1
-                            count[1] += p['verdict'] in ('better', 'worse')
-    if not family:
-        lines.append('| - | - | - | - | no cell pair with two or more common seeds yet | - |')
+                    for evaluation in EVALUATIONS:
+                        a, b = (ours, theirs) if evaluation == 'protocol' else (
+                            ours and ours.get('recal'), theirs and theirs.get('recal'))
+                        test = paired(a, b)
+                        if test is not None:
+                            found.append({'dataset': ds, 'buffer': buffer, 'method': method, 'baseline': baseline,
+                                          'evaluation': evaluation, **test})
+    families: Dict[tuple, list] = {}
+    for c in found:
+        if c['baseline'] not in OUTSIDE_FAMILY:
+            families.setdefault((c['dataset'], c['evaluation']), []).append(c)
+    for c in found:
+        c['holm_p'], c['holm'] = None, c['verdict']
+    for family in families.values():
+        for c, adjusted in zip(family, holm([c['p'] for c in family])):
+            c['holm_p'] = adjusted
+            c['holm'] = ('better' if c['mean'] > 0 else 'worse') if adjusted < ALPHA else 'no detectable difference'
+    return found
+
+
+def _fmt_holm(c: dict) -> str:
+    if c['holm_p'] is None:
+        return f'{c["holm"].split(" at ")[0]} (uncorrected: not in the family)'
+    return f'{c["holm"]} (adjusted {_p_equals(c["holm_p"])})'
+
+
+def paired_markdown(all_cells: dict) -> str:
+    """Per dataset, buffer and baseline: Dynamos minus the baseline, paired by seed, for both evaluations, with its
+    uncorrected interval and p-value and its Holm-corrected verdict within the family."""
+    lines = ['## Paired by seed: is Dynamos better than each baseline?', '',
+             'Dynamos minus the baseline over the seeds both cells have (the same seed gives both the same stream '
+             'order and initialisation): mean difference, its 95 % t-interval and the paired t-test\'s two-sided '
+             'p-value, each uncorrected for the other comparisons. The verdict is corrected: the comparisons of one '
+             'dataset and one evaluation form a family (SGD left out of it: it has no buffer and trails every '
+             'rehearsal method by tens of points), and Holm\'s step-down correction of the family\'s p-values '
+             'keeps the chance of any false *better* / *worse* in it at 5 %; the adjusted p-value is given. '
+             '*No detectable difference* means only that: the data do not tell the two apart at that number of '
+             'seeds, which is not evidence that they are equal (for that, see the equivalence test below). '
+             'Protocol: Mammoth\'s evaluation (what the paper reports); recalibrated: the same networks with '
+             'BatchNorm statistics recomputed before testing (`--bn_recal_batches`).', '',
+             '| dataset | buffer | baseline | n | protocol: difference [95 % CI] | p | Holm-corrected verdict '
+             '| recalibrated BN: difference [95 % CI] | p | Holm-corrected verdict |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    comparisons = paired_comparisons(all_cells)
+    by_key: Dict[tuple, dict] = {}
+    for c in comparisons:
+        by_key.setdefault((c['dataset'], c['buffer'], c['method'], c['baseline']), {})[c['evaluation']] = c
+    for (ds, buffer, _, baseline), pair in by_key.items():
+        row = [ds, str(buffer), baseline, '/'.join(sorted({str(c['n']) for c in pair.values()}))]
+        for evaluation in EVALUATIONS:
+            c = pair.get(evaluation)
+            row += ([f'{c["mean"]:+.2f} [{c["ci"][0]:+.2f}, {c["ci"][1]:+.2f}]', _fmt_p(c['p']), _fmt_holm(c)]
+                    if c else ['-', '-', '-'])
+        lines.append('| ' + ' | '.join(row) + ' |')
+    if not comparisons:
+        lines.append('| - | - | - | - | no cell pair with two or more common seeds yet | - | - | - | - | - |')
         return '\n'.join(lines)
-    lines += ['', 'Each interval is 95 % on its own, not corrected for the number of comparisons: where no method '
-              'differs from another, about one comparison in twenty would still exclude 0.', '']
-    lines += [f'- {ds}, {evaluation}: {decided} of {n} comparisons exclude 0 (about {n / 20:g} expected by chance '
-              f'alone).' for (ds, evaluation), (n, decided) in family.items()]
+    lines += ['', 'Per family: how many comparisons exclude 0 on their own (where no method differs from another, about '
+              'one in twenty would) and how many keep their verdict after Holm\'s correction.', '']
+    families: Dict[tuple, list] = {}
+    for c in comparisons:
+        if c['holm_p'] is not None:
+            families.setdefault((c['dataset'], c['evaluation']), []).append(c)
+    for (ds, evaluation), family in families.items():
+        n = len(family)
+        raw = sum(c['p'] < ALPHA for c in family)
+        kept = [f'{c["baseline"]} {c["buffer"]}' for c in family if c['holm_p'] < ALPHA]
+        lines.append(f'- {ds}, {evaluation}: {n} comparisons (SGD excluded); {raw} exclude 0 uncorrected (about '
+                     f'{n / 20:g} expected by chance alone), {len(kept)} after Holm\'s correction'
+                     + (f' ({", ".join(kept)})' if kept else '') + '.')
+    return '\n'.join(lines)
+
+
+#: the static-sparsity control against Eq. 8, as an equivalence test (two one-sided tests), margin in points
+EQUIVALENCE_PAIR = ('static', 'msa')
+
+
+def equivalence_tests(all_cells: dict) -> List[dict]:
+    """Static minus Eq. 8, paired by seed, per dataset, buffer and evaluation: the TOST of
+    :func:`significance.tost` with the margin ``EQUIVALENCE_MARGIN``, beside the difference's 95 % interval."""
+    found = []
+    a_method, b_method = EQUIVALENCE_PAIR
+    for table in ('2', '1', 'svhn'):
+        ds = TABLES[table]['dataset']
+        for buffer in TABLES[table]['buffers']:
+            a, b = all_cells.get((ds, a_method, buffer)), all_cells.get((ds, b_method, buffer))
+            for evaluation in EVALUATIONS:
+                if evaluation == 'recalibrated':
+                    a, b = a and a.get('recal'), b and b.get('recal')
+                diffs = by_seed_diffs(a and a['by_seed'], b and b['by_seed'])
+                if not diffs or len(diffs) < 2:
+                    continue
+                found.append({'dataset': ds, 'buffer': buffer, 'evaluation': evaluation,
+                              'paired': paired_t(list(diffs.values())), **tost(list(diffs.values()))})
+    return found
+
+
+def _equivalence_word(e: dict) -> str:
+    return (f'equivalent within ±{e["margin"]:g}' if e['equivalent']
+            else f'not shown equivalent (the 90 % interval reaches past ±{e["margin"]:g})')
+
+
+def equivalence_markdown(all_cells: dict) -> str:
+    lines = ['## Static sparsity vs Eq. 8: an equivalence test', '',
+             f'Does the static-sparsity control (fixed random channel masks) perform like the Eq. 8 baseline? '
+             f'"No detectable difference" cannot say so; an equivalence test can. The margin was fixed before the '
+             f'test was first run on these records (issue 26; `EQUIVALENCE_MARGIN` in '
+             f'`dynamos_plugin/experiments/significance.py`): ±{EQUIVALENCE_MARGIN:g} accuracy points, at the five '
+             f'seeds of each cell. Two one-sided paired t-tests (TOST) test static minus Eq. 8 against -'
+             f'{EQUIVALENCE_MARGIN:g} and +{EQUIVALENCE_MARGIN:g}; the larger of their p-values is the test\'s, '
+             f'and the two are *equivalent within ±{EQUIVALENCE_MARGIN:g}* when it is below 0.05, i.e. when the 90 % '
+             f't-interval lies inside the margin. Not corrected across cells (each cell is its own claim; '
+             f'correction would only make equivalence harder to show).', '',
+             '| dataset | buffer | evaluation | n | static - Eq. 8 [95 % CI] | 90 % CI | p (TOST) | verdict |',
+             '|---|---|---|---|---|---|---|---|']
+    tests = equivalence_tests(all_cells)
+    for e in tests:
+        ci = e['paired']['ci']
+        lines.append(f'| {e["dataset"]} | {e["buffer"]} | {e["evaluation"]} | {e["n"]} | {e["mean"]:+.2f} '
+                     f'[{ci[0]:+.2f}, {ci[1]:+.2f}] | [{e["ci90"][0]:+.2f}, {e["ci90"][1]:+.2f}] | '
+                     f'{_fmt_p(e["p"])} | {_equivalence_word(e)} |')
+    if not tests:
+        lines.append('| - | - | - | - | no static and Eq. 8 cells with two or more common seeds yet | - | - | - |')
+    return '\n'.join(lines)
+
+
+#: the BatchNorm-lift interaction: (method, baseline), the pair the hypothesis named first
+INTERACTION_PAIRS = (('dynamos', 'msa'), ('dynamos', 'static'))
+#: the one comparison the hypothesis was stated for (dataset, buffer, baseline)
+INTERACTION_PRIMARY = ('mnist-360', 500, 'msa')
+
+
+def lift_interactions(all_cells: dict) -> List[dict]:
+    """Per dataset, buffer and pair of ``INTERACTION_PAIRS``: the method's BatchNorm lift (recalibrated minus
+    protocol accuracy, paired by seed: the same network) minus the baseline's, paired by seed, as a paired t-test."""
+    found = []
+    for table in ('2', '1', 'svhn'):
+        ds = TABLES[table]['dataset']
+        for buffer in TABLES[table]['buffers']:
+            lifts = {}
+            for method in {m for pair in INTERACTION_PAIRS for m in pair}:
+                cell = all_cells.get((ds, method, buffer))
+                lifts[method] = by_seed_diffs(cell and cell.get('recal') and cell['recal']['by_seed'],
+                                              cell and cell['by_seed'])
+            for method, baseline in INTERACTION_PAIRS:
+                diffs = by_seed_diffs(lifts[method], lifts[baseline])
+                test = paired_t(list(diffs.values())) if diffs else None
+                if test is not None:
+                    found.append({'dataset': ds, 'buffer': buffer, 'method': method, 'baseline': baseline,
+                                  'primary': (ds, buffer, baseline) == INTERACTION_PRIMARY,
+                                  'seeds': sorted(diffs), **test})
+    return found
+
+
+def interaction_markdown(all_cells: dict) -> str:
+    ds, buffer, baseline = INTERACTION_PRIMARY
+    lines = ['## Does recalibrating BatchNorm lift Dynamos more than the baselines? (interaction)', '',
+             f'Dynamos\' lift (recalibrated minus protocol accuracy of the same network) minus the baseline\'s lift, '
+             f'paired by seed, with its 95 % t-interval and p-value. The hypothesis was only partly committed '
+             f'before the runs: after seeds 0 and 1 it was written down that at {ds} buffer {buffer} recalibration '
+             f'would lift Dynamos detectably and Eq. 8 and the static control not, before seeds 2-4 ran; testing '
+             f'it as this interaction (a difference of lifts, not two separate verdicts) was decided afterwards '
+             f'(issue 26). The row marked *primary* is that hypothesis; every other row is exploratory and '
+             f'uncorrected.', '',
+             '| dataset | buffer | Dynamos\' lift minus | n | difference [95 % CI] | p | |', '|---|---|---|---|---|---|---|']
+    found = lift_interactions(all_cells)
+    for c in found:
+        verdict = ('larger' if c['mean'] > 0 else 'smaller') if c['p'] < ALPHA else 'no detectable difference'
+        lines.append(f'| {c["dataset"]} | {c["buffer"]} | {c["baseline"]}\'s | {c["n"]} | {c["mean"]:+.2f} '
+                     f'[{c["ci"][0]:+.2f}, {c["ci"][1]:+.2f}] | {_fmt_p(c["p"])} | '
+                     f'{"primary" if c["primary"] else "exploratory"}: {verdict} |')
+    if not found:
+        lines.append('| - | - | - | - | no two lifts with two or more common seeds yet | - | - |')
     return '\n'.join(lines)
 
 

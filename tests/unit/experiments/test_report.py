@@ -84,7 +84,7 @@ def test_report_as_csv(results):
     assert rows[1] == {'dataset': 'mnist-360', 'method': 'dynamos', 'buffer': '200', 'n': '5', 'seeds': '0 1 2 3 4',
                        'mean': '80.0', 'std': '1.5811', 'paper_mean': '79.638', 'paper_std': '2.853',
                        'ours_minus_paper': '0.362', 'wall_min': '2.0', 'extra_args': '0',
-                       'ci95_low': '78.0371', 'ci95_high': '81.9629',  # 80 -+ t(4) 1.5811 / sqrt(5), t(4) = 2.776
+                       'ci95_low': '78.0368', 'ci95_high': '81.9632',  # 80 -+ t(4) 1.5811 / sqrt(5), t(4) = 2.776445
                        'recal_n': '0', 'recal_mean': '', 'recal_std': '', 'recal_ci95_low': '', 'recal_ci95_high': ''}
     assert (rows[9]['n'], rows[9]['mean'], rows[9]['std']) == ('1', '18.0', '')  # one seed (SGD): no std
     assert (rows[0]['n'], rows[0]['mean'], rows[0]['paper_mean']) == ('0', '', '64.418')  # not run
@@ -278,15 +278,17 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
     # recalibrated dynamos: mean 97, std 0.5, 97 -+ 4.303 * 0.5 / sqrt(3) = 97 -+ 1.242
     assert '| dynamos | 500 | 97.00 ± 1.00 (n=3) | [94.52, 99.48] | 97.00 ± 0.50 (n=3) | [95.76, 98.24] |' in table2
     comparison = (results / 'report' / 'comparison.md').read_text()
-    # protocol differences 6, 4, 5: mean 5, std 1, 5 -+ 2.484 -> better; recalibrated 1.5, 1, 0.5: mean 1, std 0.5,
-    # 1 -+ 1.242 -> the interval holds 0
-    assert ('| seq-mnist | 500 | dynamos | er | +5.00 [+2.52, +7.48], n=3: better | '
-            '+1.00 [-0.24, +2.24], n=3: no detectable difference at 3 seeds |') in comparison
-    assert '| dynamos | der |' not in comparison
+    # protocol differences 6, 4, 5: mean 5, std 1, 5 -+ 2.484 (t = 5 sqrt(3), two-sided p = 0.013072:
+    # 1 - t / sqrt(t^2 + 2) with 2 degrees of freedom) -> better; recalibrated 1.5, 1, 0.5: mean 1, std 0.5,
+    # 1 -+ 1.242 (t = 2 sqrt(3), p = 0.074180) -> the interval holds 0. One comparison per family: Holm changes nothing
+    assert ('| seq-mnist | 500 | er | 3 | +5.00 [+2.52, +7.48] | 0.0131 | better (adjusted p=0.0131) | '
+            '+1.00 [-0.24, +2.24] | 0.0742 | no detectable difference (adjusted p=0.0742) |') in comparison
+    assert '| seq-mnist | 500 | der |' not in comparison.split('## Seed spread')[0]
     assert 'no cell pair' not in comparison  # one pair is a pair
-    # one comparison per evaluation (1 / 20 = 0.05 expected by chance); the protocol one excludes 0, the recalibrated one does not
-    assert '- seq-mnist, protocol: 1 of 1 comparisons exclude 0 (about 0.05 expected by chance alone).' in comparison
-    assert '- seq-mnist, recalibrated: 0 of 1 comparisons exclude 0 (about 0.05 expected by chance alone).' in comparison
+    assert ('- seq-mnist, protocol: 1 comparisons (SGD excluded); 1 exclude 0 uncorrected (about 0.05 expected by '
+            "chance alone), 1 after Holm's correction (er 500).") in comparison
+    assert ('- seq-mnist, recalibrated: 1 comparisons (SGD excluded); 0 exclude 0 uncorrected (about 0.05 expected '
+            "by chance alone), 0 after Holm's correction.") in comparison
     # the seed spread, protocol -> recalibrated: ER 90, 93, 93 (mean 92, variance (4 + 1 + 1) / 2 = 3) -> 95, 96,
     # 97 (std 1); Dynamos 96, 97, 98 (std 1) -> 96.5, 97, 97.5 (std 0.5); DER (one seed, no recalibration): no row
     # recalibrated minus protocol, paired: Dynamos +0.5, 0, -0.5 (mean 0, std 0.5: 0 -+ 1.242, no difference);
@@ -309,9 +311,44 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
         'worse'
     rows = list(csv.DictReader(io.StringIO((results / 'report' / 'table2.csv').read_text())))
     (dyn,) = [r for r in rows if r['method'] == 'dynamos' and r['buffer'] == '500']
-    assert (dyn['recal_n'], dyn['recal_mean'], dyn['recal_std'], dyn['recal_ci95_low']) == ('3', '97.0', '0.5', '95.7578')
+    # 97 - t(2) 0.5 / sqrt(3), t(2) = 4.302653
+    assert (dyn['recal_n'], dyn['recal_mean'], dyn['recal_std'], dyn['recal_ci95_low']) == ('3', '97.0', '0.5', '95.7579')
     plt = KeptFigures()
     plots.plot_accuracy_vs_buffer(plt, '2', cells.cells(records.load_records(results)), tmp_path / 'p.png')
     labels = legend_colours(plt.figures[-1].axes[0])
     assert labels['dynamos (recalibrated BN)'] == labels['dynamos'] and 'er (recalibrated BN)' in labels
     plt.plt.close('all')
+
+
+def test_holm_equivalence_and_interaction_in_the_comparison_page(tmp_path):
+    """Hand-computed (2 degrees of freedom: P(T > t) = (1 - t / sqrt(t^2 + 2)) / 2): the family's Holm correction,
+    the static-vs-Eq. 8 equivalence test and the BatchNorm-lift interaction as the comparison page prints them."""
+    results = tmp_path / 'results'
+    rows = {'dynamos': [(96.0, 96.5), (97.0, 97.0), (98.0, 97.5)], 'msa': [(95.0, 95.0), (95.0, 96.0), (95.0, 97.0)],
+            'static': [(95.5, 95.0), (95.0, 96.5), (96.0, 97.5)]}
+    for method, by_seed in rows.items():
+        for seed, (acc, recal) in enumerate(by_seed):
+            synthetic_record(results, 'mnist-360', method, 500, seed, acc, accuracy_recal=recal)
+    report.report(results)
+    comparison = (results / 'report' / 'comparison.md').read_text()
+    # protocol, Dynamos minus msa: 1, 2, 3 (t = 2 sqrt(3), p = 0.074180); minus static: 0.5, 2, 2 (mean 1.5, std
+    # 0.866, t = 3, p = 1 - 3 / sqrt(11) = 0.095466). Holm over the two: 0.074180 x 2 = 0.148361, then 0.095466
+    # raised to it
+    assert '| mnist-360 | 500 | msa | 3 | +2.00 [-0.48, +4.48] | 0.0742 | no detectable difference (adjusted p=0.1484) |' \
+        in comparison
+    assert '| mnist-360 | 500 | static | 3 | +1.50 [-0.65, +3.65] | 0.0955 | no detectable difference (adjusted ' \
+        'p=0.1484) |' in comparison
+    # static minus Eq. 8: protocol 0.5, 0, 1 (mean 0.5, standard error 0.5 / sqrt(3)): t = -3 sqrt(3) against +2
+    # (p = 0.017550), 5 sqrt(3) against -2 (p = 0.006536); 90 % CI 0.5 -+ 2.919986 x 0.288675 = 0.5 -+ 0.842927
+    assert ('| mnist-360 | 500 | protocol | 3 | +0.50 [-0.74, +1.74] | [-0.34, +1.34] | 0.0175 | equivalent within '
+            '±2 |') in comparison
+    # recalibrated 0, 0.5, 0.5 (mean 1/3, standard error 1/6): t = -10 against +2 (p = (1 - 10 / sqrt(102)) / 2
+    # = 0.004926)
+    assert '| mnist-360 | 500 | recalibrated | 3 | +0.33 ' in comparison and '| 0.0049 | equivalent within ±2 |' \
+        in comparison
+    # lifts (recalibrated - protocol): Dynamos +0.5, 0, -0.5; msa 0, 1, 2; static -0.5, 1.5, 1.5. Dynamos' minus
+    # msa's: 0.5, -1, -2.5 (mean -1, std 1.5, t = -2 / sqrt(3) = -1.1547, p = 1 - 1.1547 / sqrt(3.3333) = 0.367544;
+    # 95 % CI -1 -+ 4.302653 x 0.866025 = -1 -+ 3.726206); it is the primary row
+    assert "| mnist-360 | 500 | msa's | 3 | -1.00 [-4.73, +2.73] | 0.3675 | primary: no detectable difference |" \
+        in comparison
+    assert "| mnist-360 | 500 | static's | 3 |" in comparison and 'exploratory: no detectable difference' in comparison
