@@ -18,9 +18,14 @@ from dynamos_plugin.experiments.grid import DATASETS, DEFAULT_TABLES, METHODS, T
 from dynamos_plugin.experiments.launch import run_grid
 from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, git_state, \
     recorded_default_data_path
+from dynamos_plugin.experiments.readme import update_readme
 from dynamos_plugin.experiments.report import report
 from dynamos_plugin.experiments.svhn_timing import SVHN_TEST, SVHN_TRAIN, measure_svhn_epoch
 from dynamos_plugin.mammoth_glue import REPO, default_data_path, repo_relative
+
+
+#: the README whose generated blocks (dynamos_plugin/experiments/readme.py) the committed report rewrites
+README = REPO / 'README.md'
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -181,6 +186,8 @@ def main(argv=None) -> int:
         reference = a.reference_dir.resolve() if a.reference_dir else None
         for path in report(results_dir, None if reference == results_dir else reference):
             print(f'wrote {repo_relative(path)}')
+        if results_dir == REFERENCE.resolve() and update_readme(README, results_dir):  # its generated blocks
+            print(f'wrote {repo_relative(README)}')
         return 0
     if a.measure_svhn_epoch:
         print(json.dumps(measure_svhn_epoch(_results_dir(a), *a.svhn_size, threads=os.cpu_count() or 1,

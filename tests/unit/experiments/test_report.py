@@ -138,14 +138,16 @@ def test_the_report_command_builds_the_committed_report_unless_told(monkeypatch,
     built = []
     monkeypatch.setattr(cli, 'report', lambda results_dir, reference=None: built.append((results_dir, reference))
                         or [results_dir / 'report' / 'table2.md'])
-    assert cli.main(['--report']) == 0
-    assert built[-1] == (REPO / 'results', None) and capsys.readouterr().out == 'wrote results/report/table2.md\n'
+    monkeypatch.setattr(cli, 'update_readme', lambda readme, results_dir: built.append(('readme', results_dir)))
+    assert cli.main(['--report']) == 0  # the committed report rewrites the README's generated blocks too
+    assert built[-2:] == [(REPO / 'results', None), ('readme', REPO / 'results')]
+    assert capsys.readouterr().out == 'wrote results/report/table2.md\n'  # the README did not change
     assert cli.main(['--report', '--results-dir', str(tmp_path)]) == 0
-    assert built[-1] == (tmp_path, REPO / 'results')
+    assert built[-1] == (tmp_path, REPO / 'results')  # a user's report leaves the README alone
     assert cli.main(['--report', '--results-dir', str(tmp_path), '--reference-dir', str(tmp_path / 'ref')]) == 0
     assert built[-1] == (tmp_path, tmp_path / 'ref')
     assert cli.main(['--report', '--results-dir', str(REPO / 'results')]) == 0  # the reference itself: no column
-    assert built[-1] == (REPO / 'results', None)
+    assert built[-2:] == [(REPO / 'results', None), ('readme', REPO / 'results')]
 
 
 def test_report_command_without_records(tmp_path, capsys):
