@@ -75,13 +75,20 @@ def test_relative_links_resolve(page):
     assert not broken, f'{page.relative_to(REPO)}: ' + '; '.join(broken)
 
 
-def test_committed_results_hold_no_absolute_path_of_this_machine():
-    """Every committed result (records, report, Section 6, studies, benchmarks) holds paths relative to the
-    repository root, and the data folder as ``../shared/data``."""
+#: where absolute paths of a machine start: temporary folders, home directories, this project's workspace
+MACHINE_PATHS = ('/tmp/', '/home/', '/root/', '/work/')
+
+
+def test_committed_results_hold_no_absolute_path_of_any_machine():
+    """Every committed result (records, report, Section 6, studies, benchmarks, anchors) and the README hold paths
+    relative to the repository root: no ``/tmp/``, ``/home/``, ``/root/``, ``/work/`` (a temporary folder is written
+    ``<tmp>/`` in logs), no path of this repository and no absolute path of the data folder."""
     files = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard', 'results'],
                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     assert len(files) > 100, 'the committed results are missing'
-    prefixes = {str(REPO) + '/', str(REPO.parent / 'shared' / 'data')}
-    offending = [name for name in files if Path(REPO / name).suffix in ('.md', '.json', '.log')
-                 and any(prefix in (REPO / name).read_text(errors='replace') for prefix in prefixes)]
+    prefixes = {str(REPO) + '/', str(REPO.parent / 'shared' / 'data'), *MACHINE_PATHS}
+    texts = [name for name in files + ['README.md'] if (REPO / name).exists()
+             and Path(name).suffix in ('.md', '.json', '.log', '.txt', '.csv', '.tex', '.sh')]
+    offending = [f'{name}: {prefix}' for name in texts for prefix in sorted(prefixes)
+                 if prefix in (REPO / name).read_text(errors='replace')]
     assert not offending, offending
