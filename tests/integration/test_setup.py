@@ -2,6 +2,7 @@
 setup.sh is idempotent, `--help` is fast offline, Mammoth runs offline and says when MNIST is missing."""
 
 import io
+import resource
 import subprocess
 import tarfile
 import time
@@ -43,14 +44,21 @@ def test_setup_is_idempotent():
     assert time.monotonic() - start < 60
 
 
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def test_help_is_fast_offline_and_lists_the_plugin_model():
-    start = time.monotonic()
+    """Fast by the CPU time `--help` spends (measured: 5.6 s on the idle 2-core machine, wall 5.9 s), not by
+    wall time, which doubles or triples when training runs share the machine (issue 26: no test fails by chance)."""
+    start = children_cpu_s()
     out = subprocess.run([str(REPO / '.venv/bin/python'), 'mammoth/main.py', '--help'], cwd=REPO,
-                         capture_output=True, text=True, timeout=60)
-    elapsed = time.monotonic() - start
+                         capture_output=True, text=True, timeout=120)
+    spent = children_cpu_s() - start
     assert 'dynamos' in out.stdout + out.stderr
     assert 'gated-resnet' in out.stdout + out.stderr
-    assert elapsed < 15, f'--help took {elapsed:.1f} s'
+    assert spent < 15, f'--help took {spent:.1f} s of CPU time'
 
 
 def test_missing_mnist_is_a_clear_error(tmp_path):
