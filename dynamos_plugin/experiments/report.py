@@ -139,6 +139,17 @@ def _fmt_p(p: float) -> str:
     return '<0.0001' if p < 1e-4 else f'{p:.4f}'
 
 
+def _interval(ci) -> str:
+    return f'[{ci[0]:+.2f}, {ci[1]:+.2f}]'
+
+
+def _table_end(lines: List[str], rows: List[list], nothing: str, columns: int = 8) -> str:
+    """``lines`` (a page section ending in a table's header) with the table's rows, or one row saying ``nothing``
+    when there are none, as one string."""
+    rows = rows or [['-'] * 4 + [nothing] + ['-'] * (columns - 5)]
+    return '\n'.join(lines + ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows])
+
+
 def _p_equals(p: float) -> str:
     """``p=0.0123``, or ``p<0.0001``."""
     return 'p<0.0001' if p < 1e-4 else f'p={p:.4f}'
@@ -275,15 +286,9 @@ def equivalence_markdown(all_cells: dict) -> str:
              f'correction would only make equivalence harder to show).', '',
              '| dataset | buffer | evaluation | n | static - Eq. 8 [95 % CI] | 90 % CI | p (TOST) | verdict |',
              '|---|---|---|---|---|---|---|---|']
-    tests = equivalence_tests(all_cells)
-    for e in tests:
-        ci = e['paired']['ci']
-        lines.append(f'| {e["dataset"]} | {e["buffer"]} | {e["evaluation"]} | {e["n"]} | {e["mean"]:+.2f} '
-                     f'[{ci[0]:+.2f}, {ci[1]:+.2f}] | [{e["ci90"][0]:+.2f}, {e["ci90"][1]:+.2f}] | '
-                     f'{_fmt_p(e["p"])} | {_equivalence_word(e)} |')
-    if not tests:
-        lines.append('| - | - | - | - | no static and Eq. 8 cells with two or more common seeds yet | - | - | - |')
-    return '\n'.join(lines)
+    rows = [[e['dataset'], e['buffer'], e['evaluation'], e['n'], f'{e["mean"]:+.2f} {_interval(e["paired"]["ci"])}',
+             _interval(e['ci90']), _fmt_p(e['p']), _equivalence_word(e)] for e in equivalence_tests(all_cells)]
+    return _table_end(lines, rows, 'no static and Eq. 8 cells with two or more common seeds yet')
 
 
 #: the BatchNorm-lift interaction: (method, baseline), the pair the hypothesis named first
@@ -325,15 +330,11 @@ def interaction_markdown(all_cells: dict) -> str:
              f'(issue 26). The row marked *primary* is that hypothesis; every other row is exploratory and '
              f'uncorrected.', '',
              '| dataset | buffer | Dynamos\' lift minus | n | difference [95 % CI] | p | |', '|---|---|---|---|---|---|---|']
-    found = lift_interactions(all_cells)
-    for c in found:
-        verdict = ('larger' if c['mean'] > 0 else 'smaller') if c['p'] < ALPHA else 'no detectable difference'
-        lines.append(f'| {c["dataset"]} | {c["buffer"]} | {c["baseline"]}\'s | {c["n"]} | {c["mean"]:+.2f} '
-                     f'[{c["ci"][0]:+.2f}, {c["ci"][1]:+.2f}] | {_fmt_p(c["p"])} | '
-                     f'{"primary" if c["primary"] else "exploratory"}: {verdict} |')
-    if not found:
-        lines.append('| - | - | - | - | no two lifts with two or more common seeds yet | - | - |')
-    return '\n'.join(lines)
+    rows = [[c['dataset'], c['buffer'], f"{c['baseline']}'s", c['n'], f'{c["mean"]:+.2f} {_interval(c["ci"])}',
+             _fmt_p(c['p']), f'{"primary" if c["primary"] else "exploratory"}: '
+             + (('larger' if c['mean'] > 0 else 'smaller') if c['p'] < ALPHA else 'no detectable difference')]
+            for c in lift_interactions(all_cells)]
+    return _table_end(lines, rows, 'no two lifts with two or more common seeds yet', columns=7)
 
 
 def _fmt_lift(p) -> str:
