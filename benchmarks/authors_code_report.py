@@ -48,9 +48,9 @@ T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 6: 2.4469, 7: 2.
         8: 2.3060, 9: 2.2622, 10: 2.2281}
 
 
-def load_anchor_records(root=ROOT):
+def load_anchor_records(root=ROOT, sub='records'):
     recs = []
-    for path in sorted(glob.glob(os.path.join(root, ANCHOR, 'records', '*.json'))):
+    for path in sorted(glob.glob(os.path.join(root, ANCHOR, sub, '*.json'))):
         with open(path) as f:
             recs.append(json.load(f))
     return recs
@@ -142,6 +142,22 @@ def tables(root=ROOT):
                 out.append(f'| {label} | {seed} | {old:.2f} | not run yet | – |')
             else:
                 out.append(f'| {label} | {seed} | {old:.2f} | {new:.2f} | {new - old:+.2f} |')
+    repeats = load_anchor_records(root, os.path.join('repeat', 'records'))
+    if repeats:
+        first = {r['run']: r for r in recs}
+        out.append('')
+        out.append('The same run twice (same command, seed and commit; the repeat\'s record and log are in '
+                   '[repeat/](repeat/)):')
+        out.append('')
+        out.append('| run | first (records/) | repeat (repeat/records/) | difference |')
+        out.append('|---|---|---|---|')
+        for r in repeats:
+            a = first.get(r['run'])
+            if a is None:
+                out.append(f"| {r['run']} | not run | {r['accuracy']:.2f} | – |")
+            else:
+                out.append(f"| {r['run']} | {a['accuracy']:.2f} | {r['accuracy']:.2f} | "
+                           f"{r['accuracy'] - a['accuracy']:+.2f} |")
     return '\n'.join(out) + '\n'
 
 

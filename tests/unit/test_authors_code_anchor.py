@@ -10,7 +10,6 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANCHOR = os.path.join(ROOT, 'results', 'anchors', 'authors-code')
-RECORDS = os.path.join(ANCHOR, 'records')
 ABSOLUTE = re.compile(r'(?<![\w.<>-])/(work|tmp|root|home|usr|opt|mnt|var|srv)/')
 
 
@@ -26,16 +25,23 @@ report = _load('authors_code_report')
 
 
 def _records():
-    return sorted(f for f in os.listdir(RECORDS) if f.endswith('.json')) if os.path.isdir(RECORDS) else []
+    """records/*.json and repeat/records/*.json (a run repeated to see whether it reproduces),
+    relative to the anchor folder."""
+    out = []
+    for sub in ('records', os.path.join('repeat', 'records')):
+        d = os.path.join(ANCHOR, sub)
+        if os.path.isdir(d):
+            out += sorted(os.path.join(sub, f) for f in os.listdir(d) if f.endswith('.json'))
+    return out
 
 
 def test_there_are_records():
-    assert _records(), 'no committed anchor record'
+    assert any(n.startswith('records' + os.sep) for n in _records()), 'no committed anchor record'
 
 
 @pytest.mark.parametrize('name', _records())
 def test_record_is_well_formed(name):
-    path = os.path.join(RECORDS, name)
+    path = os.path.join(ANCHOR, name)
     with open(path) as f:
         text = f.read()
     rec = json.loads(text)
@@ -43,7 +49,7 @@ def test_record_is_well_formed(name):
     cell = f"{rec['dataset']}:{rec['method']}"
     assert cell in runner.CELLS
     dataset, method, model, buffer, extra = runner.CELLS[cell]
-    assert rec['run'] == runner.run_id(dataset, method, buffer, rec['seed']) == name[:-len('.json')]
+    assert rec['run'] == runner.run_id(dataset, method, buffer, rec['seed']) == os.path.basename(name)[:-len('.json')]
     assert (rec['authors_model'], rec['buffer']) == (model, buffer)
     assert rec['authors_commit'] == runner.AUTHORS_COMMIT and len(rec['authors_commit']) == 40
     assert rec['authors_repo'] == runner.AUTHORS_URL
@@ -60,12 +66,13 @@ def test_record_is_well_formed(name):
         assert rec['setting'] == 'GCL' and round(float(rec['accuracy_printed']), 2) == rec['accuracy']
     for value in (rec['log'], rec['data'], rec['cwd'], *rec['command']):
         assert not os.path.isabs(value)
-    assert rec['log'] == os.path.join('results', 'anchors', 'authors-code', 'logs', rec['run'] + '.log')
+    folder = os.path.dirname(os.path.dirname(name))  # '' or 'repeat'
+    assert rec['log'] == os.path.join('results', 'anchors', 'authors-code', folder, 'logs', rec['run'] + '.log')
 
 
 @pytest.mark.parametrize('name', _records())
 def test_log_backs_the_record(name):
-    with open(os.path.join(RECORDS, name)) as f:
+    with open(os.path.join(ANCHOR, name)) as f:
         rec = json.load(f)
     with open(os.path.join(ROOT, rec['log']), errors='replace') as f:
         log = f.read()
