@@ -11,8 +11,10 @@ through the ``mammoth.plugins`` entry point declared in ``setup.cfg``, which cal
 - :mod:`dynamos_plugin.losses`: reward (Eq. 3), policy (Eq. 4), prototype (Eq. 5) and
   consistency (Eq. 6) losses;
 - :mod:`dynamos_plugin.buffer`: the add-if-correct reservoir buffer (Section 3.2);
-- :mod:`dynamos_plugin.dynamos`: the ``dynamos`` model (Eq. 7);
-- :mod:`dynamos_plugin.msa`: the paper's Table 1 baseline, multi-scale associations only (Eq. 8);
+- :mod:`dynamos_plugin.dynamos`: the ``dynamos`` model (Eq. 7), the paper and nothing else;
+- :mod:`dynamos_plugin.stats`, :mod:`dynamos_plugin.runlog`: what a run logs, and its machine-readable line;
+- :mod:`dynamos_plugin.msa`: the Eq. 8 baseline of the paper's Table 1 (``--model msa``);
+- :mod:`dynamos_plugin.variants`: ``dynamos-variants``, the research variants of the GCL study (not the paper);
 - :mod:`dynamos_plugin.seq_svhn32`: the paper's 32x32 Seq-SVHN benchmark.
 
 Everything that touches Mammoth imports it by the top-level names ``main.py`` uses
@@ -25,3 +27,4 @@ __all__ = ['register']
 def register() -> None:
     """Registers the plugin's backbones, models and datasets with Mammoth (idempotent)."""
     from dynamos_plugin import backbone, dynamos, msa, seq_svhn32  # noqa: F401  (importing registers)
+    from dynamos_plugin.variants import model  # noqa: F401  (dynamos-variants)

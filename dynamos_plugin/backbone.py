@@ -28,6 +28,8 @@ from dynamos_plugin.agent import Agent, AgentOutput
 from dynamos_plugin.argtypes import binary, keep_ratio, positive_float, positive_int, probability_threshold
 
 MEMORY_FORMATS = {'channels_last': torch.channels_last, 'contiguous': torch.contiguous_format}
+#: what gates the convolutions of stage 2: agents (Dynamos), fixed random masks (the static control), nothing
+GATES = ('agents', 'static', None)
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -125,21 +127,22 @@ class GatedResNet(MammothBackbone):
     ``agent_stride`` is the stride of the pointwise convolution of the agents that gate a strided
     convolution (see :meth:`GatedBasicBlock.add_agents`). ``memory_format``: the layout of the
     weights and of every activation (``'channels_last'`` is faster on CPU; the result is the same).
-    ``static_keep`` (with ``gated=False``): fixed random channel masks of that density on the
-    convolutions the agents would gate (:meth:`GatedBasicBlock.add_static_masks`).
+    ``gate`` says what gates the convolutions of stage 2: ``'agents'`` (Dynamos), ``'static'`` (fixed random
+    channel masks keeping ``static_keep`` of the channels, :meth:`GatedBasicBlock.add_static_masks`: the
+    static-sparsity control) or ``None`` (nothing: the un-gated twin of the baselines).
     """
 
-    def __init__(self, num_classes: int, nf: int = 32, gated: bool = True, temperature: float = 0.15,
+    def __init__(self, num_classes: int, nf: int = 32, gate: Optional[str] = 'agents', temperature: float = 0.15,
                  hidden_dim_ratio: int = 16, infer_mode: str = 'threshold', inf_thresh: float = 0.5,
-                 agent_stride: str = 'conv', memory_format: str = 'contiguous',
-                 static_keep: Optional[float] = None) -> None:
+                 agent_stride: str = 'conv', memory_format: str = 'contiguous', static_keep: float = 0.7) -> None:
         super().__init__()
+        if gate not in GATES:
+            raise ValueError(f'gate must be one of {GATES}, got {gate!r}')
         if infer_mode not in ('threshold', 'sample'):
             raise ValueError(f"infer_mode must be 'threshold' or 'sample', got {infer_mode!r}")
         if agent_stride not in ('conv', '1'):
             raise ValueError(f"agent_stride must be 'conv' or '1', got {agent_stride!r}")
-        if gated and static_keep is not None:
-            raise ValueError('a backbone has agents or static masks, not both')
+        self.gate = gate
         if memory_format not in MEMORY_FORMATS:
             raise ValueError(f'memory_format must be one of {sorted(MEMORY_FORMATS)}, got {memory_format!r}')
         self.nf = nf
@@ -154,9 +157,9 @@ class GatedResNet(MammothBackbone):
         # the agents (or static masks) are created last, so the rest of the network gets the
         # same random draws as its un-gated twin built from the same seed
         for block in self.layer2:
-            if gated:
+            if gate == 'agents':
                 block.add_agents(temperature, hidden_dim_ratio, agent_stride)
-            elif static_keep is not None:
+            elif gate == 'static':
                 block.add_static_masks(static_keep)
         self.memory_format = MEMORY_FORMATS[memory_format]
         nn.Module.to(self, memory_format=self.memory_format)  # (MammothBackbone.to wants a device)
@@ -263,11 +266,8 @@ def gated_resnet(num_classes: int, nf: positive_int = 32, temperature: positive_
             ``--model msa``: it has no agents to reward).
         static_keep: with ``--gate static``: the fraction of channels each mask keeps (0.7, Table 5's kr).
     """
-    if gate == 'static':
-        net = GatedResNet(num_classes, nf, False, memory_format=memory_format, static_keep=static_keep)
-    else:
-        net = GatedResNet(num_classes, nf, True, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride,
-                          memory_format)
+    net = GatedResNet(num_classes, nf, gate, temperature, hidden_dim_ratio, infer_mode, inf_thresh, agent_stride,
+                      memory_format, static_keep)
     return compile_backbone(net) if compile else net
 
 
@@ -285,5 +285,22 @@ def ungated_resnet(num_classes: int, nf: positive_int = 32,
         compile: 1 compiles the forward pass with ``torch.compile`` (falls back to eager, with a
             warning, where no compiler is available).
     """
-    net = GatedResNet(num_classes, nf, gated=False, memory_format=memory_format)
+    net = GatedResNet(num_classes, nf, gate=None, memory_format=memory_format)
     return compile_backbone(net) if compile else net
+
+
+#: the backbone flags a checkpoint's run arguments carry into :func:`backbone_from_checkpoint`, with their types
+CHECKPOINT_ARGS = {'nf': int, 'temperature': float, 'hidden_dim_ratio': int, 'inf_thresh': float,
+                   'agent_stride': str, 'static_keep': float}
+
+
+def backbone_from_checkpoint(state: dict, args: dict) -> GatedResNet:
+    """The network a Mammoth checkpoint's ``net.`` state was saved from, rebuilt from the state and its run's
+    ``args`` (a dict) and loaded: agents, static masks or neither, as the state holds them, and the backbone
+    flags of :data:`CHECKPOINT_ARGS` from ``args`` (the constructor's defaults where a flag is missing). In
+    evaluation mode, NCHW, eager."""
+    gate = 'agents' if any('agent' in k for k in state) else 'static' if 'layer2.0.static_mask1' in state else None
+    options = {name: cast(args[name]) for name, cast in CHECKPOINT_ARGS.items() if args.get(name) is not None}
+    net = GatedResNet(num_classes=state['classifier.weight'].shape[0], gate=gate, **options)
+    net.load_state_dict(state)  # the static masks are buffers: they come back with the weights
+    return net.eval()

@@ -14,7 +14,6 @@ from typing import Optional
 import numpy as np
 import torch
 
-from utils.args import add_rehearsal_args
 from utils.augmentations import apply_transform
 from utils.buffer import Buffer
 
@@ -22,11 +21,11 @@ from dynamos_plugin.argtypes import positive_int
 
 
 def add_buffer_args(parser) -> None:
-    """Mammoth's rehearsal flags (``--buffer_size``, ``--minibatch_size``), which must be positive here."""
-    add_rehearsal_args(parser)
-    for action in parser._actions:
-        if action.dest in ('buffer_size', 'minibatch_size'):
-            action.type = positive_int  # a buffer of 0 is an error at parse time, not a silent no-op
+    """The rehearsal flags of Mammoth's ``add_rehearsal_args`` (same names and meaning), which must be positive here:
+    a buffer of 0 is an error at parse time, not a silent no-op."""
+    parser.add_argument('--buffer_size', type=positive_int, required=True, help='The size of the memory buffer (> 0).')
+    parser.add_argument('--minibatch_size', type=positive_int,
+                        help='The batch size of the memory buffer (> 0).')
 
 
 def reservoir_indices(num_seen: int, batch_size: int, buffer_size: int) -> np.ndarray:
@@ -138,3 +137,11 @@ class DynamosBuffer(Buffer):
                 self.num_seen_examples = int(value)
             else:
                 setattr(self, name, value.to(self.device))
+
+
+class LoadsBuffer:
+    """For a model whose ``buffer`` is a :class:`DynamosBuffer`: Mammoth's ``--loadcheck`` restores it."""
+
+    def load_buffer(self, buffer) -> None:
+        """Restores the buffer from a Mammoth checkpoint (called by ``--loadcheck``)."""
+        self.buffer.load(buffer)

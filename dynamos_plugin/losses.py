@@ -2,8 +2,7 @@
 The losses of Dynamos (paper Section 3, Eq. 3-6), as small pure functions.
 
 Shapes: ``B`` samples, ``L`` agents, ``D`` = the length of the concatenated attention
-vectors of all agents. Eq. 7, their weighted sum, is assembled in
-:meth:`dynamos_plugin.dynamos.Dynamos.observe`.
+vectors of all agents. :func:`total_loss` is Eq. 7, their weighted sum.
 """
 
 import torch
@@ -75,32 +74,17 @@ def consistency_loss(current: torch.Tensor, stored: torch.Tensor) -> torch.Tenso
     return F.mse_loss(current, stored.detach())
 
 
-def keep_rate_loss(action_means: torch.Tensor, keep_ratio: float) -> torch.Tensor:
-    """Batch keep-rate loss of the straight-through variant (``--gate_estimator straight_through``; not in the paper).
+def total_loss(terms, gamma: float, beta: float, alpha: float, policy_alpha: float,
+               prototype_weight: float) -> torch.Tensor:
+    """The loss of a Dynamos step (Eq. 7), from its terms (:class:`dynamos_plugin.dynamos.StepTerms`).
 
-    ``sum_l (mean_b m_bl - kr)^2``: per agent, the squared gap between the fraction of channels it kept over
-    the batch and ``kr``, summed over the agents. It replaces the per-sample reward of Eq. 3: with
-    straight-through actions (:meth:`dynamos_plugin.agent.Agent.forward`) ``m`` carries the gradient of the
-    keep probabilities, so the loss trains the agents directly, without REINFORCE.
-
-    Args:
-        action_means: ``(B, L)``, ``m_bl`` = mean of agent ``l``'s actions on sample ``b``.
-        keep_ratio: ``kr`` in (0, 1].
+    ``L = CE(B) + gamma L_R(B) + beta (CE(M) + gamma L_R(M)) + alpha MSE(Z_M) + alpha_P MSE(V_M)
+    + w_P (L_P(B) + L_P(M))``, ``B`` the stream batch, ``M`` the replay batch (its terms 0 while the buffer
+    is empty), ``L_R`` the policy loss (Eq. 4), ``L_P`` the prototype loss (Eq. 5), the two MSE the
+    consistency losses (Eq. 6).
     """
-    return ((action_means.mean(dim=0) - keep_ratio) ** 2).sum()
-
-
-def routing_distillation_loss(logits: torch.Tensor, stored_attention: torch.Tensor) -> torch.Tensor:
-    """Routing distillation of the buffer's samples (``--routing_distill``; not in the paper).
-
-    The mask a stored sample had when it was stored is the sign of its stored attention vector
-    (``p = sigmoid(v / tau) >= 0.5`` exactly when ``v >= 0``); the loss is the binary cross-entropy of the
-    current probability-layer logits ``v_now / tau`` against that mask, averaged over samples and channels. Unlike
-    the attention consistency of Eq. 6 (the mean squared error of ``v``, tiny where ``v`` is near 0), it
-    grows with the margin by which a channel's decision has flipped, so it holds old samples' routing in place.
-
-    Args:
-        logits: ``(B, D)`` current ``v / tau`` of the buffer batch, every agent concatenated.
-        stored_attention: ``(B, D)`` the attention vectors stored with those samples.
-    """
-    return F.binary_cross_entropy_with_logits(logits, (stored_attention.detach() >= 0).to(logits.dtype))
+    t = terms
+    return (t.ce + gamma * t.policy
+            + beta * (t.buf_ce + gamma * t.buf_policy)
+            + alpha * t.consistency_z + policy_alpha * t.consistency_v
+            + prototype_weight * (t.prototype + t.buf_prototype))

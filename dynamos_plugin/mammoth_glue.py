@@ -126,7 +126,7 @@ def load_checkpoint(path: Path, require_agents: bool = True) -> Tuple[object, di
     """
     import torch
     with mammoth_on_path():
-        from dynamos_plugin.backbone import GatedResNet
+        from dynamos_plugin.backbone import backbone_from_checkpoint
     try:
         saved = torch.load(path, map_location='cpu', weights_only=False)
     except Exception as e:
@@ -135,16 +135,7 @@ def load_checkpoint(path: Path, require_agents: bool = True) -> Tuple[object, di
         raise ValueError(f'{path} is not a Mammoth checkpoint (expected the keys `model` and `args`)')
     args = saved['args'] if isinstance(saved['args'], dict) else vars(saved['args'])
     state = {k[len('net.'):]: v for k, v in saved['model'].items() if k.startswith('net.')}
-    gated = any('agent' in k for k in state)
-    if require_agents and not gated:
+    if require_agents and not any('agent' in k for k in state):
         raise ValueError(f'{path} holds a network without agents (model `{args.get("model")}`, backbone '
                          f'`{args.get("backbone")}`): the analysis needs a Dynamos checkpoint')
-    static = 'layer2.0.static_mask1' in state  # --gate static: the masks are in the state, any density will do
-    net = GatedResNet(num_classes=state['classifier.weight'].shape[0], nf=int(args.get('nf', 32)), gated=gated,
-                      temperature=float(args.get('temperature', 0.15)),
-                      hidden_dim_ratio=int(args.get('hidden_dim_ratio', 16)),
-                      inf_thresh=float(args.get('inf_thresh', 0.5)),
-                      agent_stride=str(args.get('agent_stride', 'conv')),  # same weights' shapes either way: read it
-                      static_keep=0.5 if static else None)
-    net.load_state_dict(state)
-    return net.eval(), args
+    return backbone_from_checkpoint(state, args), args

@@ -1,5 +1,8 @@
 """
-The baseline of the paper's Table 1: multi-scale associations without agents (Eq. 8).
+The Eq. 8 baseline of the paper's Table 1 (``--model msa``): Dynamos without its agents.
+
+The paper calls its terms "multi-scale associations" (cross-entropy on the buffer, logit consistency);
+this repository calls the model the Eq. 8 baseline, and ``msa`` is its name on the command line.
 
 ``L_base = CE(B) + beta * CE(M) + alpha * MSE(Z_M, Z_stored)`` on one replay batch ``M`` per
 step, with Dynamos' add-if-correct reservoir buffer (logits only) and the un-gated twin of
@@ -11,14 +14,14 @@ from models import register_model
 from models.utils.continual_model import ContinualModel
 from utils.args import ArgumentParser
 
-from dynamos_plugin.buffer import DynamosBuffer, add_buffer_args
+from dynamos_plugin.buffer import DynamosBuffer, LoadsBuffer, add_buffer_args
 from dynamos_plugin.losses import consistency_loss
 from dynamos_plugin.argtypes import non_negative_float
 
 
 @register_model('msa')
-class MultiScaleAssociations(ContinualModel):
-    """Dynamos without agents: replay with cross-entropy and logit consistency (Eq. 8)."""
+class Eq8Baseline(LoadsBuffer, ContinualModel):
+    """The Eq. 8 baseline: Dynamos without agents, replay with cross-entropy and logit consistency."""
     NAME = 'msa'
     COMPATIBILITY = ['class-il', 'domain-il', 'task-il', 'general-continual']
     DEFAULT_MODEL_CONFIG = 'best'  # config/msa.yaml: Dynamos' alpha, beta, batch sizes and lr
@@ -36,10 +39,6 @@ class MultiScaleAssociations(ContinualModel):
     def __init__(self, backbone, loss, args, transform, dataset=None):
         super().__init__(backbone, loss, args, transform, dataset=dataset)
         self.buffer = DynamosBuffer(self.args.buffer_size)
-
-    def load_buffer(self, buffer) -> None:
-        """Restores the buffer from a Mammoth checkpoint (called by `--loadcheck`)."""
-        self.buffer.load(buffer)
 
     def observe(self, inputs, labels, not_aug_inputs, epoch=None):
         self.opt.zero_grad()

@@ -6,15 +6,16 @@ of the stream batch as trained (sampled actions) and, per agent, on the stream b
 of channels kept (sampled, as trained), the fraction that thresholding ``p`` at the inference
 threshold (``--inf_thresh``) would keep (as tested), and the fraction of keep probabilities still
 undecided, in :data:`UNDECIDED`. Their means over a task (and over every window of
-``--stats_every`` steps) are logged as one line (:func:`stats_line`), which :func:`parse_trace`
-reads back (``python -m dynamos_plugin.diagnostics.agent_trace`` plots them).
+``--stats_every`` steps) are logged as one machine-readable line (:func:`stats_line`, in the format of
+:mod:`dynamos_plugin.runlog`), which :func:`parse_trace` reads back
+(``python -m dynamos_plugin.diagnostics.agent_trace`` plots them).
 """
 
-import re
 from typing import Dict, List, Optional
 
 import torch
 
+from dynamos_plugin import runlog
 from dynamos_plugin.agent import AgentOutput
 
 LOSS_TERMS = ('ce', 'policy', 'prototype', 'buf_ce', 'buf_policy', 'buf_prototype', 'consistency_z', 'consistency_v',
@@ -52,42 +53,32 @@ class RunningMean:
         return [s / max(self.count, 1) for s in self.sums]
 
 
-def stats_line(stats: Dict[str, float], n_agents: int, buffer_len: int, buffer_size: int,
-               task: int, last_step: Optional[int] = None) -> str:
-    """The log line of a task's (or, with ``last_step``, a window's) statistics: ``stats`` maps
-    :func:`stat_names` and ``steps`` to their means (and count); ``task`` counts from 1."""
-    per_agent = {stat: ' '.join(f'{stats[f"{stat}_agent{i + 1}"]:.3f}' for i in range(n_agents)) for stat in AGENT_STATS}
-    terms = ' '.join(f'{k}={stats[k]:.4f}' for k in LOSS_TERMS)
-    where = f'Dynamos task {task}' + ('' if last_step is None else f', steps up to {last_step}')
-    return (f'{where}: mean keep ratio per agent [{per_agent["keep"]}] over {stats["steps"]} steps; '
-            f'thresholded [{per_agent["keep_thresholded"]}]; undecided p [{per_agent["undecided"]}]; '
-            f'train accuracy {stats["train_accuracy"]:.4f}; mean losses: {terms}; '
-            f'buffer {buffer_len}/{buffer_size}')
+def stats_record(stats: Dict[str, float], n_agents: int, buffer_len: int, buffer_size: int,
+                 task: int, last_step: Optional[int] = None) -> dict:
+    """The logged record of a task's (or, with ``last_step``, a window's) statistics: ``stats`` maps
+    :func:`stat_names` and ``steps`` to their means (and count); ``task`` counts from 1. Means are rounded to
+    4 decimals."""
+    record = {'task': task, **({} if last_step is None else {'last_step': last_step}), 'steps': stats['steps'],
+              **{stat: [round(stats[f'{stat}_agent{i + 1}'], 4) for i in range(n_agents)] for stat in AGENT_STATS},
+              'train_accuracy': round(stats['train_accuracy'], 4),
+              'losses': {k: round(stats[k], 4) for k in LOSS_TERMS},
+              'buffer': buffer_len, 'buffer_size': buffer_size}
+    return record
 
 
-LINE_RE = re.compile(
-    r'Dynamos task (?P<task>\d+)(?:, steps up to (?P<last_step>\d+))?: '
-    r'mean keep ratio per agent \[(?P<keep>[-\d.e ]+)\] over (?P<steps>\d+) steps; '
-    r'thresholded \[(?P<keep_thresholded>[-\d.e ]+)\]; undecided p \[(?P<undecided>[-\d.e ]+)\]; '
-    r'train accuracy (?P<train_accuracy>[-\d.e]+|nan); mean losses: (?P<losses>[^;]*); buffer (?P<buffer>\d+)/\d+')
+def stats_line(*args, **kwargs) -> str:
+    """The log line of :func:`stats_record` (:mod:`dynamos_plugin.runlog`, kind ``stats``)."""
+    return runlog.format_line('stats', stats_record(*args, **kwargs))
 
 
 def parse_trace(text: str) -> Dict[str, list]:
-    """The statistics lines (:func:`stats_line`) of a ``dynamos`` log: ``{'windows': [...], 'tasks': [...]}``.
+    """The statistics (:func:`stats_record`) a ``dynamos`` log holds: ``{'windows': [...], 'tasks': [...]}``.
 
     Each entry has ``task``, ``steps``, ``keep``, ``keep_thresholded``, ``undecided`` (lists, one
-    value per agent), ``train_accuracy``, ``losses`` (dict), ``buffer``; windows also have
-    ``last_step`` (the task's step, from 1, that ends the window).
+    value per agent), ``train_accuracy``, ``losses`` (dict), ``buffer``, ``buffer_size``; windows also have
+    ``last_step`` (the task's step, from 1, that ends the window). Logs of the older prose line read too.
     """
     out = {'windows': [], 'tasks': []}
-    for match in LINE_RE.finditer(text):
-        entry = {'task': int(match['task']), 'steps': int(match['steps']),
-                 **{k: list(map(float, match[k].split())) for k in AGENT_STATS},
-                 'train_accuracy': float(match['train_accuracy']),
-                 'losses': {k: float(v) for k, v in (term.split('=') for term in match['losses'].split())},
-                 'buffer': int(match['buffer'])}
-        if match['last_step'] is not None:
-            out['windows'].append(dict(entry, last_step=int(match['last_step'])))
-        else:
-            out['tasks'].append(entry)
+    for record in runlog.read(text, 'stats'):
+        out['windows' if 'last_step' in record else 'tasks'].append(record)
     return out

@@ -9,7 +9,7 @@ run; ``--runs`` (default ``runs/mnist360-agents``, the run script's ``--runs-dir
 logs are copied from. Everything written is computed from the committed records and logs alone:
 
 - ``study.json``: per arm and seed, the accuracy, the stream's statistics at the end (kept channels,
-  thresholded, per agent), the mask drift (:mod:`dynamos_plugin.diagnostics.mask_drift`) and per-class
+  thresholded, per agent), the mask drift (:mod:`dynamos_plugin.variants.drift`) and per-class
   test accuracy; per arm, mean, standard deviation and the differences to the faithful arm paired by seed;
 - ``table.md``: one row per arm;
 - ``accuracy.png`` (every seed of every arm) and ``drift.png`` (drift along the stream per arm; per class,
@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from dynamos_plugin.diagnostics.mask_drift import parse_drift
+from dynamos_plugin.variants.drift import parse_drift
 from dynamos_plugin.mammoth_glue import REPO, repo_relative
 from dynamos_plugin.stats import parse_trace
 

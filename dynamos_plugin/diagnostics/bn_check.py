@@ -30,7 +30,6 @@ repository root when it lies inside it.
 """
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -44,28 +43,19 @@ from dynamos_plugin.diagnostics.section6.data import load_test_set
 from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path, repo_relative
 
 
-@torch.no_grad()
 def recalibrate_bn(net: nn.Module, examples: torch.Tensor, batch_size: int = 20) -> nn.Module:
-    """A copy of ``net`` whose BatchNorm running statistics are the cumulative average over ``examples``.
-
-    Every BatchNorm layer is reset and run in training mode with ``momentum=None`` (PyTorch's
-    cumulative moving average: the plain mean over batches of the batch mean and of the unbiased batch
-    variance); the rest of the network stays in ``eval()`` mode, so a gated network thresholds its
-    actions as at inference. The weights are not touched; the copy is returned in ``eval()`` mode.
+    """A copy of ``net`` whose BatchNorm running statistics are the cumulative average over ``examples``, taken
+    ``batch_size`` at a time: the recalibration of Mammoth's second evaluation (patch 0015,
+    ``utils.bn_recalibration.recalibrated_net``), the rest of the network in ``eval()`` mode, so a gated
+    network thresholds its actions as at inference. The weights are not touched; the copy is in ``eval()`` mode.
     """
     if len(examples) == 0:
         raise ValueError('recalibrate_bn needs at least one example')
-    net = copy.deepcopy(net).eval()
-    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
+    with mammoth_on_path():
+        from utils.bn_recalibration import batch_norms, recalibrated_net
+    if not batch_norms(net):
         raise ValueError('the network has no BatchNorm layer to recalibrate')
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None
-        bn.train()
-    for start in range(0, len(examples), batch_size):
-        net(examples[start:start + batch_size])
-    return net.eval()
+    return recalibrated_net(net, (examples[start:start + batch_size] for start in range(0, len(examples), batch_size)))
 
 
 @torch.no_grad()

@@ -2,7 +2,6 @@
 paper's other benchmarks (Seq-SVHN 32x32, MNIST-360), and runs that survive faults (determinism, resuming, clear
 errors for a bad checkpoint, data folder or hyperparameter)."""
 
-import re
 
 import numpy as np
 import pytest
@@ -14,7 +13,9 @@ from dynamos_plugin.mammoth_glue import parse_log
 
 # ---- Dynamos end to end, and its checkpoint ------------------------------------------------------
 
-KEEP_RE = re.compile(r'Dynamos task (\d): mean keep ratio per agent \[([\d. ]+)\] over (\d+) steps')
+def task_line(task: int) -> str:
+    """The start of the statistics line (dynamos_plugin/runlog.py) of one task."""
+    return f'dynamos-log {{"kind": "stats", "task": {task}, "steps"'
 
 
 def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
@@ -42,14 +43,16 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
         assert acc <= acc_til
     assert accuracy == pytest.approx(np.mean(per_task), abs=0.005)
     assert final['task_il'] == pytest.approx(np.mean(per_task_til), abs=0.005)
-    tasks = {int(t): (list(map(float, keeps.split())), int(steps)) for t, keeps, steps in KEEP_RE.findall(proc.log)}
+    from dynamos_plugin.stats import parse_trace
+    tasks = {t['task']: (t['keep'], t['steps']) for t in parse_trace(proc.log)['tasks']}
     assert sorted(tasks) == [1, 2, 3, 4, 5]
     assert tasks[1][1] == tasks[2][1] - 4  # the warm-up ended 4 steps into task 1
     assert all(len(keeps) == 4 and all(0 < k < 1 for k in keeps) for keeps, _ in tasks.values())
     # the agents learn: from ~0.5 (p = sigmoid(v / tau) near 0.5 at initialisation) towards the keep ratio 0.7
     assert sum(tasks[5][0]) / 4 > sum(tasks[1][0]) / 4 + 0.05
-    for term in ('policy=', 'prototype=', 'consistency_v=', 'thresholded [', 'undecided p [', 'train accuracy '):
-        assert term in proc.log
+    for task in parse_trace(proc.log)['tasks']:
+        assert {'policy', 'prototype', 'consistency_v'} <= set(task['losses'])
+        assert len(task['keep_thresholded']) == len(task['undecided']) == 4 and 0 <= task['train_accuracy'] <= 1
 
     ckpt = next((tmp_path / 'ckpt').glob('run_*_last.pt'))  # Mammoth appends model, dataset, time and id
     reloaded = run_mammoth(common + ['--loadcheck', ckpt, '--inference_only', '1'], tmp_path)
@@ -68,7 +71,7 @@ def test_dynamos_trains_on_seq_svhn32(svhn_dir, tmp_path):
                         '--warmup', '1', '--seed', '0', '--base_path', svhn_dir], tmp_path)
     assert proc.returncode == 0, proc.log[-3000:]
     assert parse_accuracy(proc.log)[:2] == (5, 'Class-IL')
-    assert 'Dynamos task 5: mean keep ratio per agent' in proc.log
+    assert task_line(5) in proc.log
 
 
 def test_missing_svhn_names_the_folder(tmp_path):
@@ -94,7 +97,7 @@ def test_dynamos_on_mnist_360(mnist_dir, tmp_path):
     n_test = int((test_labels < 9).sum())
     assert n_test == 180 and raw * n_test / 100 == pytest.approx(round(raw * n_test / 100), abs=1e-6)
     assert accuracy == pytest.approx(raw, abs=0.005)
-    assert 'Dynamos task 1: mean keep ratio per agent' in proc.log
+    assert task_line(1) in proc.log
 
 
 # ---- runs that survive faults: determinism, resuming, clear errors ------------------------------
@@ -131,7 +134,7 @@ def test_resumed_run_matches_the_uninterrupted_one(mnist_dir, tmp_path):
     after_task_2 = next((tmp_path / 'ckpt').glob('full*_1.pt'))
     resumed = run_mammoth(common + ['--loadcheck', after_task_2, '--start_from', '2'], tmp_path / 'resumed')
     assert resumed.returncode == 0, resumed.log[-2000:]
-    assert 'Dynamos task 3: mean keep ratio' in resumed.log and 'Dynamos task 2: mean keep ratio' not in resumed.log
+    assert task_line(3) in resumed.log and task_line(2) not in resumed.log
     assert parse_accuracy(resumed.log) == parse_accuracy(full.log)
     assert final_raw(resumed.log) == final_raw(full.log)
 
@@ -194,24 +197,27 @@ def test_static_control_trains_and_its_masks_come_back_from_the_checkpoint(mnist
     assert parse_log(reloaded.log) == {k: v for k, v in final.items() if not k.endswith('_recal')}
 
 
-# ---- the opt-in variants of issue 16, one debug run each --------------------------------------------
+# ---- the research variants of issue 16 (--model dynamos-variants), one debug run each --------------------------
+
+STATS_LINE = 'dynamos-log {"kind": "stats", "task": 1, "steps"'
+
 
 @pytest.mark.parametrize('flags, line', [
-    (['--gate_estimator', 'straight_through', '--keep_rate_weight', '5'], 'Dynamos task 1: mean keep ratio'),
-    (['--agent_lr', '0.01'], 'Dynamos task 1: mean keep ratio'),
-    (['--freeze_agents_after', '3'], 'Dynamos task 1: mean keep ratio'),
-    (['--routing_distill', '1.0'], 'Dynamos task 1: mean keep ratio'),
-    (['--drift_every', '2'], 'Mask drift: '),
+    (['--gate_estimator', 'straight_through', '--keep_rate_weight', '5'], STATS_LINE),
+    (['--agent_lr', '0.01'], STATS_LINE),
+    (['--freeze_agents_after', '3'], STATS_LINE),
+    (['--routing_distill', '1.0'], STATS_LINE),
+    (['--drift_every', '2'], 'dynamos-log {"kind": "mask_drift"'),
 ])
 def test_each_variant_flag_runs_end_to_end_on_mnist_360(mnist_dir, tmp_path, flags, line):
     # the drift run evaluates the whole (small) test stream, which debug mode would cut short
     debug = [] if '--drift_every' in flags else ['--debug_mode', '1']
-    proc = run_mammoth(['--model', 'dynamos', '--dataset', 'mnist-360', '--buffer_size', '50', '--warmup', '1',
-                        '--seed', '0', '--base_path', mnist_dir, *debug, *flags], tmp_path)
+    proc = run_mammoth(['--model', 'dynamos-variants', '--dataset', 'mnist-360', '--buffer_size', '50',
+                        '--warmup', '1', '--seed', '0', '--base_path', mnist_dir, *debug, *flags], tmp_path)
     assert proc.returncode == 0, proc.log[-3000:]
     assert line in proc.log
-    if '--drift_every' in flags:  # the per-class accuracies make up the run's accuracy, weighted by class size
-        from dynamos_plugin.diagnostics.mask_drift import parse_drift
+    if '--drift_every' in flags:  # the per-class accuracies (Mammoth's evaluation, patch 0016) make up its accuracy
+        from dynamos_plugin.variants.drift import parse_drift
         snapshots, by_class = parse_drift(proc.log)
         assert snapshots and all(s['step'] % 2 == 0 for s in snapshots)
         test_labels = np.fromfile(mnist_dir / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte', dtype=np.uint8, offset=8)

@@ -288,9 +288,9 @@ def test_defaults_are_the_papers_and_the_feature_maps_its_sizes(mammoth_imported
     from dynamos_plugin.backbone import GatedBasicBlock, GatedResNet, gated_resnet
     defaults = lambda f: {k: v.default for k, v in inspect.signature(f).parameters.items()  # noqa: E731
                           if v.default is not inspect.Parameter.empty}
-    assert defaults(GatedResNet.__init__) == dict(nf=32, gated=True, temperature=0.15, hidden_dim_ratio=16,
+    assert defaults(GatedResNet.__init__) == dict(nf=32, gate='agents', temperature=0.15, hidden_dim_ratio=16,
                                                   infer_mode='threshold', inf_thresh=0.5, agent_stride='conv',
-                                                  memory_format='contiguous', static_keep=None)
+                                                  memory_format='contiguous', static_keep=0.7)
     assert {k: v for k, v in defaults(gated_resnet).items() if k in ('nf', 'temperature', 'hidden_dim_ratio',
                                                                       'inf_thresh')} == dict(
         nf=32, temperature=0.15, hidden_dim_ratio=16, inf_thresh=0.5)

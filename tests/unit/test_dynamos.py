@@ -9,7 +9,6 @@ an agent, and what the buffer stores.
 import copy
 import logging
 import math
-import re
 from types import SimpleNamespace
 
 import pytest
@@ -135,11 +134,12 @@ def test_observe_without_a_buffer_is_the_stream_terms_alone(mammoth_imported, mn
 
 # ---- the per-batch terms: lambda on the wrong samples, the prototype loss on the right ones -----
 
-def test_agent_terms_by_hand(mammoth_imported):
+def test_batch_terms_by_hand(mammoth_imported):
     from dynamos_plugin.agent import AgentOutput
     from dynamos_plugin.dynamos import Dynamos
     kr, lam = 0.5, 10.0
-    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam, gate_estimator='reinforce'), loss=F.cross_entropy)
+    model = SimpleNamespace(args=SimpleNamespace(keep_ratio=kr, policy_penalty=lam), loss=F.cross_entropy)
+    model.gate_loss = lambda decisions, correct: Dynamos.gate_loss(model, decisions, correct)
     labels = torch.tensor([0, 0, 1, 1])
     logits = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0], [4.0, 0.0]])  # the last one is wrong
     # two agents of two channels; attention vectors chosen so that the distances are easy to add up
@@ -150,10 +150,10 @@ def test_agent_terms_by_hand(mammoth_imported):
     v = torch.tensor([[0.0, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 2.0, 0.0], [10.0, 10.0, 10.0, 10.0]])
     decisions = [AgentOutput(v[:, :2], z1, a1), AgentOutput(v[:, 2:], z2, a2)]
 
-    ce, policy, prototype, attention, correct = Dynamos.agent_terms(model, logits, labels, decisions)
+    ce, policy, prototype, attention, correct, kept = Dynamos.batch_terms(model, logits, labels, decisions)
 
     assert correct.tolist() == [True, True, True, False]
-    assert torch.equal(attention, v)
+    assert torch.equal(attention, v) and kept is decisions
     log_softmax = [[x - math.log(sum(math.exp(u) for u in row)) for x in row] for row in logits.tolist()]
     assert ce.item() == pytest.approx(-sum(log_softmax[i][y] for i, y in enumerate(labels.tolist())) / 4)
     # Eq. 3: -(kr - m)^2 for the right samples, -lambda (kr - m)^2 for the wrong one (the last)
@@ -336,7 +336,8 @@ def test_window_and_task_statistics_name_their_task_and_skip_empty_windows(mammo
     with caplog.at_level(logging.INFO):
         model.meta_observe(x, y, x0, epoch=0)
     assert [(s['task'], s['steps']) for s in model.window_stats] == [(2, 1000)]
-    assert re.search(r'Dynamos task 2, steps up to \d+: ', caplog.text)  # the log line names the task too
+    from dynamos_plugin.stats import parse_trace
+    assert [w['task'] for w in parse_trace(caplog.text)['windows']] == [2]  # the log line names the task too
     model._current_task = 3
     x_nan = torch.full((4, 1, 28, 28), float('nan'))
     with pytest.raises(FloatingPointError, match=r'NaN in the action probabilities at task 4,'):

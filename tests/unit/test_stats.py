@@ -1,5 +1,5 @@
 """The agents' statistics (dynamos_plugin/stats.py): per step by hand, per window and per task as `observe` keeps
-and logs them, `--stats_every`, and `parse_trace` reading them back from a log."""
+and logs them, `--stats_every`, and `parse_trace` reading them back from a log, of today's format and the older one."""
 
 import pytest
 import torch
@@ -68,7 +68,8 @@ def test_statistics_per_window_and_per_task(mammoth_imported, mnist_dir, caplog)
     for name in model.stat_names:  # the task's mean is the step-weighted mean of its windows
         assert task[name] == pytest.approx(sum(w[name] * w['steps'] for w in windows) / 7, abs=1e-6)
     assert len(model.stat_names) == 9 + 1 + 3 * 4
-    assert text.count('Dynamos task 1, steps up to') == 3 and 'Dynamos task 1: mean keep ratio' in text
+    assert text.count('dynamos-log {"kind": "stats", "task": 1, "last_step"') == 3
+    assert text.count('dynamos-log {"kind": "stats", "task": 1, "steps": 7') == 1
     # what agent_trace reads back from the log is what the model kept (to the logged precision)
     from dynamos_plugin.stats import parse_trace
     trace = parse_trace(text)

@@ -1,6 +1,7 @@
-"""The opt-in variants and probes of `dynamos` for general continual learning (issue 16), against hand-computed
-values: the straight-through gate and its keep-rate loss, the agents' own learning rate, frozen agents, and the
-mask-drift measurement. With none of their flags the model is the paper's (pinned by test_dynamos.py).
+"""`dynamos-variants` (dynamos_plugin/variants/): the research variants and probes of the GCL study (issue 16),
+against hand-computed values: the straight-through gate and its keep-rate loss, the agents' own learning rate,
+frozen agents, routing distillation and the mask-drift measurement. With none of their flags the model trains
+exactly as `dynamos`, which knows none of them.
 """
 
 import math
@@ -12,15 +13,18 @@ from conftest import DYNAMOS_SEQ_MNIST as BASE
 from conftest import build_model, constants, fill_buffer, stream_batch
 
 
+VARIANTS = ['--model', 'dynamos-variants', *BASE[2:]]
+
+
 def dynamos(mnist_dir, *flags):
-    return build_model(BASE + ['--buffer_size', '50', '--seed', '0', '--base_path', str(mnist_dir), '--warmup', '0',
+    return build_model(VARIANTS + ['--buffer_size', '50', '--seed', '0', '--base_path', str(mnist_dir), '--warmup', '0',
                                *map(str, flags)])
 
 
 # ---- the keep-rate loss and the straight-through gate ----------------------------------------------
 
 def test_keep_rate_loss_by_hand():
-    from dynamos_plugin.losses import keep_rate_loss
+    from dynamos_plugin.variants.losses import keep_rate_loss
     means = torch.tensor([[0.5, 1.0], [0.7, 0.0], [0.9, 0.5]])  # (B=3, L=2): batch means 0.7 and 0.5
     assert keep_rate_loss(means, 0.7).item() == pytest.approx(0.0 ** 2 + 0.2 ** 2)
     assert keep_rate_loss(means, 0.4).item() == pytest.approx(0.3 ** 2 + 0.1 ** 2)
@@ -50,7 +54,7 @@ def test_straight_through_actions_are_the_threshold_with_the_gradient_of_p():
 
 def test_straight_through_training_masks_are_the_test_masks_and_draw_nothing(mammoth_imported, mnist_dir):
     model, dataset, _ = dynamos(mnist_dir, '--gate_estimator', 'straight_through')
-    assert model.net.train_gate == 'straight_through' and model.gate_weight == 10.0
+    assert model.net.train_gate == 'straight_through' and model.args.keep_rate_weight == 10.0
     x, _, _ = stream_batch(dataset)
     model.net.train()
     state = torch.get_rng_state()
@@ -60,12 +64,13 @@ def test_straight_through_training_masks_are_the_test_masks_and_draw_nothing(mam
         assert torch.equal(d.actions.detach(), (torch.sigmoid(d.logits) >= 0.5).float())
     # the paper's model samples while training
     paper = dynamos(mnist_dir)[0]
-    assert paper.net.train_gate == 'sample' and paper.gate_weight == paper.args.reward_weight
+    assert paper.net.train_gate == 'sample' and not paper.straight_through
 
 
 def test_straight_through_observe_weighs_the_keep_rate_loss_in_place_of_the_policy_loss(
         mammoth_imported, mnist_dir, monkeypatch):
     import dynamos_plugin.dynamos as module
+    import dynamos_plugin.variants.model as variants
     gamma, beta, alpha, alpha_p, w_p, k = 0.3, 2.0, 0.7, 0.11, 0.013, 4.0
     model, dataset, _ = dynamos(mnist_dir, '--gate_estimator', 'straight_through', '--keep_rate_weight', k,
                                 '--reward_weight', gamma, '--beta', beta, '--alpha', alpha,
@@ -76,7 +81,7 @@ def test_straight_through_observe_weighs_the_keep_rate_loss_in_place_of_the_poli
     fill_buffer(model, n_attention=4 * 64)
     monkeypatch.setattr(model, 'loss', constants(1.0, 3.0))
     rate = constants(5.0, 7.0)
-    monkeypatch.setattr(module, 'keep_rate_loss', rate)
+    monkeypatch.setattr(variants, 'keep_rate_loss', rate)
     monkeypatch.setattr(module, 'policy_loss', constants())  # never called
     monkeypatch.setattr(module, 'prototype_loss', constants(11.0, 13.0))
     monkeypatch.setattr(module, 'consistency_loss', constants(17.0, 19.0))
@@ -163,7 +168,7 @@ def test_frozen_agents_still_gate_the_network(mammoth_imported, mnist_dir):
 # ---- mask drift ------------------------------------------------------------------------------------------
 
 def test_mask_flips_and_drift_by_class_by_hand():
-    from dynamos_plugin.diagnostics.mask_drift import drift_by_class, mask_flips
+    from dynamos_plugin.variants.drift import drift_by_class, mask_flips
     old_x = torch.tensor([[0., 1.], [2., 3.], [4., 5.], [6., 7.]])
     new_x = torch.tensor([[0., 1.], [2., 3.], [9., 9.], [6., 7.]])  # slot 2 got a new example
     old_m = torch.tensor([[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1], [0, 0, 0, 1]], dtype=torch.bool)
@@ -177,9 +182,9 @@ def test_mask_flips_and_drift_by_class_by_hand():
 
 
 def test_drift_lines_parse_back():
-    from dynamos_plugin.diagnostics.mask_drift import CLASS_ACCURACY_PREFIX, drift_line, parse_drift
+    from dynamos_plugin.variants.drift import class_accuracy_line, drift_line, parse_drift
     log = '\n'.join(['[INFO] x - ' + drift_line(100, {1: {'n': 3, 'bits': 0.1, 'changed': 0.5}}), 'noise',
-                     '[INFO] x - ' + drift_line(200, {}), '[INFO] y - ' + CLASS_ACCURACY_PREFIX + '{"0": 50.0, "1": 25.5}'])
+                     '[INFO] x - ' + drift_line(200, {}), '[INFO] y - ' + class_accuracy_line({0: 50.0, 1: 25.5})])
     snapshots, accuracy = parse_drift(log)
     assert snapshots == [{'step': 100, 'classes': {1: {'n': 3, 'bits': 0.1, 'changed': 0.5}}},
                          {'step': 200, 'classes': {}}]
@@ -203,10 +208,8 @@ def test_drift_measurement_changes_nothing_in_training(mammoth_imported, mnist_d
     (l0, s0, r0, t0), (l1, s1, r1, t1) = runs
     assert l0 == l1 and torch.equal(r0, r1) and t0 and t1
     assert all(torch.equal(s0[k], s1[k]) for k in s0)
-    lines = [r.message for r in caplog.records if r.message.startswith('Mask drift: ')]
-    assert len(lines) == 2  # step 1 takes the first snapshot; steps 2 and 3 compare with the one before
-    from dynamos_plugin.diagnostics.mask_drift import parse_drift
-    snapshots, _ = parse_drift('\n'.join(lines))
+    from dynamos_plugin.variants.drift import parse_drift
+    snapshots, _ = parse_drift(caplog.text)  # step 1 takes the first snapshot; steps 2 and 3 compare with the one before
     assert [s['step'] for s in snapshots] == [2, 3]
     for snapshot in snapshots:
         for stats in snapshot['classes'].values():
@@ -234,7 +237,7 @@ def test_drift_needs_thresholded_masks(mammoth_imported, mnist_dir):
 # ---- routing distillation ------------------------------------------------------------------------------
 
 def test_routing_distillation_loss_by_hand():
-    from dynamos_plugin.losses import routing_distillation_loss
+    from dynamos_plugin.variants.losses import routing_distillation_loss
     logits = torch.tensor([[2.0, -1.0], [0.0, 3.0]])
     stored = torch.tensor([[0.5, 0.2], [-0.1, 0.0]])  # masks: [1, 1], [0, 1] (v >= 0 keeps, as p >= 0.5)
     softplus = lambda z: math.log1p(math.exp(z))  # noqa: E731  -log sigmoid(z) = softplus(-z)
@@ -250,6 +253,7 @@ def test_routing_distillation_loss_by_hand():
 
 def test_routing_distillation_is_added_with_its_weight_on_the_buffer_batch(mammoth_imported, mnist_dir, monkeypatch):
     import dynamos_plugin.dynamos as module
+    import dynamos_plugin.variants.model as variants
     model, dataset, _ = dynamos(mnist_dir, '--routing_distill', 0.25, '--reward_weight', 0.3, '--beta', 2.0,
                                 '--alpha', 0.7, '--policy_alpha', 0.11, '--prototype_loss', 0.013)
     x, y, x0 = stream_batch(dataset)
@@ -261,7 +265,7 @@ def test_routing_distillation_is_added_with_its_weight_on_the_buffer_batch(mammo
     monkeypatch.setattr(module, 'prototype_loss', constants(11.0, 13.0))
     monkeypatch.setattr(module, 'consistency_loss', constants(17.0, 19.0))
     routing = constants(23.0)
-    monkeypatch.setattr(module, 'routing_distillation_loss', routing)
+    monkeypatch.setattr(variants, 'routing_distillation_loss', routing)
     total = model.meta_observe(x, y, x0, epoch=0)
     assert total == pytest.approx(1.0 + 0.3 * 5.0 + 2.0 * (3.0 + 0.3 * 7.0) + 0.7 * 17.0 + 0.11 * 19.0
                                   + 0.013 * 24.0 + 0.25 * 23.0, rel=1e-6)
@@ -270,3 +274,38 @@ def test_routing_distillation_is_added_with_its_weight_on_the_buffer_batch(mammo
     assert all(any(torch.equal(row, s) for s in model.buffer.attentions) for row in stored)
     off = dynamos(mnist_dir)[0]
     assert off.args.routing_distill == 0.0
+
+
+def test_an_old_drift_log_still_parses():
+    """The lines a `dynamos --drift_every` run wrote before the runlog format (committed study logs)."""
+    from dynamos_plugin.variants.drift import parse_drift
+    log = ('[INFO] 01-Dec-26 - Mask drift: {"step": 100, "classes": {"3": {"n": 2, "bits": 0.25, "changed": 0.5}}}\n'
+           '[INFO] 01-Dec-26 - Per-class accuracy: {"0": 50.0, "3": 12.5}\n')
+    snapshots, accuracy = parse_drift(log)
+    assert snapshots == [{'step': 100, 'classes': {3: {'n': 2, 'bits': 0.25, 'changed': 0.5}}}]
+    assert accuracy == {0: 50.0, 3: 12.5}
+
+
+@pytest.mark.parametrize('flags', [('--gate_estimator', 'straight_through'), ('--agent_lr', '0.01'),
+                                   ('--freeze_agents_after', '3'), ('--routing_distill', '1'), ('--drift_every', '2')])
+def test_the_papers_model_has_no_variant_flag(mammoth_imported, mnist_dir, capsys, flags):
+    with pytest.raises(SystemExit):
+        build_model(BASE + ['--buffer_size', '50', '--base_path', str(mnist_dir), *flags])
+    assert 'unrecognized arguments' in capsys.readouterr().err or flags[0] in capsys.readouterr().err
+
+
+def test_with_no_variant_flag_the_variants_model_trains_exactly_as_dynamos(mammoth_imported, mnist_dir):
+    """Same seed, same batches: the same losses, weights, statistics and random state after three steps."""
+    runs = []
+    for model_flags in (BASE, VARIANTS):
+        model, dataset, _ = build_model(model_flags + ['--buffer_size', '50', '--seed', '0', '--warmup', '1',
+                                                       '--base_path', str(mnist_dir)])
+        model.meta_begin_task(dataset)
+        model.net.train()
+        batches = iter(dataset.get_data_loaders()[0])
+        torch.manual_seed(5)
+        losses = [model.meta_observe(*next(batches)[:3], epoch=0) for _ in range(4)]
+        runs.append((losses, model.net.state_dict(), torch.get_rng_state(), model.buffer.labels.clone()))
+    (l0, s0, r0, b0), (l1, s1, r1, b1) = runs
+    assert l0 == l1 and torch.equal(r0, r1) and torch.equal(b0, b1)
+    assert all(torch.equal(s0[k], s1[k]) for k in s0)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from dynamos_plugin.diagnostics.agents_study import collect, run_log, spearman, table
-from dynamos_plugin.diagnostics.mask_drift import CLASS_ACCURACY_PREFIX, drift_line
+from dynamos_plugin.variants.drift import class_accuracy_line, drift_line
 
 STATS = ('Dynamos task 1: mean keep ratio per agent [0.700 0.700 0.700 0.700] over 3377 steps; thresholded '
          '[0.800 0.600 0.700 0.900]; undecided p [0.5 0.5 0.5 0.5]; train accuracy 0.8600; mean losses: ce=0.4 '
@@ -51,7 +51,7 @@ def test_collect_pairs_by_seed_and_summarises_drift(tmp_path):
                                      2: {'n': 4, 'bits': 0.1, 'changed': 0.5}}),
                     drift_line(1200, {0: {'n': 2, 'bits': 0.4, 'changed': 1.0}, 1: {'n': 6, 'bits': 0.0, 'changed': 0.0},
                                       2: {'n': 4, 'bits': 0.1, 'changed': 0.5}}),
-                    STATS, CLASS_ACCURACY_PREFIX + json.dumps({0: 50.0, 1: 90.0, 2: 70.0})]))
+                    STATS, class_accuracy_line({0: 50.0, 1: 90.0, 2: 70.0})]))
     arms = collect(study, runs)
     assert list(arms) == ['faithful', 'static']
     faithful, static = arms['faithful'], arms['static']
