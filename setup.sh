@@ -32,7 +32,7 @@ fi
 stamp=.venv/.dynamos-setup
 want="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[lab,test]"
     echo "$want" > "$stamp"
     echo "setup: installed the plugin and its dependencies into .venv"
 else

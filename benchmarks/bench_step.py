@@ -37,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from dynamos_plugin.mammoth_glue import ACCURACY_RE, MAMMOTH, REPO, default_data_path
+from dynamos_plugin.glue.paths import MAMMOTH, REPO, default_data_path
+from dynamos_plugin.glue.mammoth_log import ACCURACY_RE
 
 TARGETS = {'default': 1.15, 'compile': 0.9}  # a Dynamos step, as a multiple of the floor
 WHOLE_RUN_TARGET_S = 300

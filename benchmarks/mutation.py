@@ -49,7 +49,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from dynamos_plugin.mammoth_glue import REPO  # the plugin is installed (editable) in the venv
+from dynamos_plugin.glue.paths import REPO  # the plugin is installed (editable) in the venv
 
 CORE = ['dynamos_plugin/agent.py', 'dynamos_plugin/backbone.py', 'dynamos_plugin/losses.py',
         'dynamos_plugin/buffer.py', 'dynamos_plugin/dynamos.py', 'dynamos_plugin/msa.py']

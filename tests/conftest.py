@@ -19,7 +19,8 @@ import pytest
 import scipy.io
 import torch
 
-from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, parse_log
+from dynamos_plugin.glue.paths import MAMMOTH, REPO
+from dynamos_plugin.glue.mammoth_log import parse_log
 
 PYTHON = sys.executable
 PINNED_COMMIT = 'e75a491c69fd729edeb01431afb753d9157d9a81'

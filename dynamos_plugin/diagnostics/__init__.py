@@ -12,7 +12,7 @@ The lab's diagnostics of trained Dynamos (and baseline) runs; none of them is im
   the logs of ``dynamos`` runs and plotted (``python -m dynamos_plugin.diagnostics.agent_trace``);
 
 They store the paths of their inputs relative to the repository root when inside it
-(:func:`dynamos_plugin.mammoth_glue.repo_relative`), so that committed results hold no machine's
+(:func:`dynamos_plugin.glue.paths.repo_relative`), so that committed results hold no machine's
 absolute paths.
 
 What they found is in ``results/section6/`` and ``results/studies/``.

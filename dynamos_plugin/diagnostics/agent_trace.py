@@ -28,7 +28,8 @@ import sys
 from pathlib import Path
 from typing import List
 
-from dynamos_plugin.mammoth_glue import parse_log, repo_relative
+from dynamos_plugin.glue.paths import repo_relative
+from dynamos_plugin.glue.mammoth_log import parse_log
 from dynamos_plugin.stats import parse_trace
 
 def load(path: Path) -> dict:

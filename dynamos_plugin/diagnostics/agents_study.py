@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from dynamos_plugin.variants.drift import parse_drift
-from dynamos_plugin.mammoth_glue import REPO, repo_relative
+from dynamos_plugin.glue.paths import REPO, repo_relative
 from dynamos_plugin.stats import parse_trace
 
 #: the arms in the order of the study's page, with the row label of its table

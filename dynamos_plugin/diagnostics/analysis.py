@@ -39,7 +39,8 @@ from dynamos_plugin.diagnostics.section6.output import Output
 from dynamos_plugin.diagnostics.section6.summary import CHECKPOINT_ARGS, summary_markdown, write_summary
 from dynamos_plugin.diagnostics.section6.tsne import cluster_scores, tsne_step
 from dynamos_plugin.diagnostics.section6.variability import sampled_trials, variability_step
-from dynamos_plugin.mammoth_glue import load_checkpoint, repo_relative
+from dynamos_plugin.glue.paths import repo_relative
+from dynamos_plugin.glue.checkpoints import load_checkpoint
 
 __all__ = ['analyse', 'main', 'activation_rates', 'jsd_matrix', 'jsd_summary', 'gated_stage_macs', 'cluster_scores',
            'sampled_trials', 'summary_markdown', 'load_test_set', 'load_checkpoint']

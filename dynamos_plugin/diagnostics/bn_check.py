@@ -40,7 +40,8 @@ import torch
 from torch import nn
 
 from dynamos_plugin.diagnostics.section6.data import load_test_set
-from dynamos_plugin.mammoth_glue import default_data_path, load_checkpoint, mammoth_on_path, repo_relative
+from dynamos_plugin.glue.paths import default_data_path, mammoth_on_path, repo_relative
+from dynamos_plugin.glue.checkpoints import load_checkpoint
 
 
 def recalibrate_bn(net: nn.Module, examples: torch.Tensor, batch_size: int = 20) -> nn.Module:

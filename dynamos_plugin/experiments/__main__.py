@@ -21,7 +21,7 @@ from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, defau
 from dynamos_plugin.experiments.readme import update_readme
 from dynamos_plugin.experiments.report import report
 from dynamos_plugin.experiments.svhn_timing import SVHN_TEST, SVHN_TRAIN, measure_svhn_epoch
-from dynamos_plugin.mammoth_glue import REPO, default_data_path, repo_relative
+from dynamos_plugin.glue.paths import REPO, default_data_path, repo_relative
 
 
 #: the README whose generated blocks (dynamos_plugin/experiments/readme.py) the committed report rewrites

@@ -18,7 +18,8 @@ from typing import IO, Iterator, Optional, Tuple
 
 from dynamos_plugin.experiments.grid import TABLES, Run, Settings
 from dynamos_plugin.experiments.records import git_state, hardware, write_json
-from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, STOPPED_LINE, parse_log, repo_relative
+from dynamos_plugin.glue.paths import MAMMOTH, REPO, repo_relative
+from dynamos_plugin.glue.mammoth_log import STOPPED_LINE, parse_log
 
 # the Mammoth processes of this runner, to stop them when the runner is interrupted
 _ACTIVE: set = set()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from dynamos_plugin.experiments.published import MAMMOTH_BEST
-from dynamos_plugin.mammoth_glue import MAMMOTH, REPO, repo_relative
+from dynamos_plugin.glue.paths import MAMMOTH, REPO, repo_relative
 
 # =============================================================================================
 # The experiments, as data

@@ -8,7 +8,7 @@ from typing import Callable, List, Optional
 from dynamos_plugin.experiments.execute import execute, failure_text, stop_active
 from dynamos_plugin.experiments.grid import Run, Settings
 from dynamos_plugin.experiments.records import write_json
-from dynamos_plugin.mammoth_glue import repo_relative
+from dynamos_plugin.glue.paths import repo_relative
 
 
 def summary_line(record: dict) -> str:

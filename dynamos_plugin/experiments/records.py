@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
-from dynamos_plugin.mammoth_glue import DEFAULT_DATA, REPO
+from dynamos_plugin.glue.paths import DEFAULT_DATA, REPO
 
 # =============================================================================================
 # Provenance
@@ -76,7 +76,7 @@ def default_results_dir(runs_dir: Path) -> Path:
 
 
 def recorded_default_data_path() -> str:
-    """The default data folder (:func:`~dynamos_plugin.mammoth_glue.default_data_path`) as records hold it:
+    """The default data folder (:func:`~dynamos_plugin.glue.paths.default_data_path`) as records hold it:
     ``$DYNAMOS_DATA`` as it is set, else ``data`` (``<repo>/data``, relative to the repository root).
 
     The committed records say ``../shared/data``: they were run with the folder this project's machines

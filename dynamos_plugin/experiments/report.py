@@ -18,7 +18,7 @@ from dynamos_plugin.experiments.published import PAPER_CCGN
 from dynamos_plugin.experiments.records import hardware, load_records
 from dynamos_plugin.experiments.significance import ALPHA, EQUIVALENCE_MARGIN, by_seed_diffs, holm, paired_t, tost
 from dynamos_plugin.experiments.svhn_timing import SVHN_TIMING
-from dynamos_plugin.mammoth_glue import repo_relative
+from dynamos_plugin.glue.paths import repo_relative
 
 # the report: file, title and method order per table
 REPORT_TABLES = {

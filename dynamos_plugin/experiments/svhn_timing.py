@@ -13,7 +13,8 @@ from typing import List, Optional
 
 from dynamos_plugin.experiments.grid import DATASETS, default_mammoth_cmd, grid
 from dynamos_plugin.experiments.records import hardware, write_json
-from dynamos_plugin.mammoth_glue import ACCURACY_RE, REPO, parse_log, repo_relative
+from dynamos_plugin.glue.paths import REPO, repo_relative
+from dynamos_plugin.glue.mammoth_log import ACCURACY_RE, parse_log
 
 #: where the measurement goes, under the results folder (the report reads it there)
 SVHN_TIMING = Path('benchmarks') / 'svhn_epoch_time.json'

@@ -4,7 +4,7 @@ and the protocol's accuracies, task by task, are the same with and without it.""
 import pytest
 
 from conftest import run_mammoth
-from dynamos_plugin.mammoth_glue import ACCURACY_RE, RAW_RE, parse_log
+from dynamos_plugin.glue.mammoth_log import ACCURACY_RE, RAW_RE, parse_log
 
 BASELINE = ['--dataset', 'seq-mnist', '--buffer_size', '50', '--lr', '0.1', '--backbone', 'ungated-resnet',
             '--seed', '0', '--debug_mode', '1']

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DYNAMOS_SEQ_MNIST as BASE
 from conftest import parse_accuracy, run_mammoth
-from dynamos_plugin.mammoth_glue import parse_log
+from dynamos_plugin.glue.mammoth_log import parse_log
 
 
 # ---- Dynamos end to end, and its checkpoint ------------------------------------------------------
@@ -30,7 +30,7 @@ def test_end_to_end_agents_train_and_checkpoint_round_trip(mnist_dir, tmp_path):
     # the accuracy's structure: one evaluation after each task, each task scored on all of its test images
     # (a multiple of 1 / its count), Task-IL never below Class-IL, and the printed means are their means
     import numpy as np
-    from dynamos_plugin.mammoth_glue import ACCURACY_RE, parse_log
+    from dynamos_plugin.glue.mammoth_log import ACCURACY_RE, parse_log
     assert sorted({int(n) for n, *_ in ACCURACY_RE.findall(proc.log)}) == [1, 2, 3, 4, 5]
     final = parse_log(proc.log)
     per_task, per_task_til = final['per_task'], final['per_task_task_il']
@@ -90,7 +90,7 @@ def test_dynamos_on_mnist_360(mnist_dir, tmp_path):
     # this short stream teaches nothing (11.11 %, one class of nine, with seeds 0 to 4), so no bound above chance
     # holds; what must hold: the evaluation is on Mammoth's whole test stream (every test image of the classes
     # 0-8, so the accuracy is a multiple of 1 / their count), and the printed accuracy is its raw value rounded
-    from dynamos_plugin.mammoth_glue import ACCURACY_RE, parse_log
+    from dynamos_plugin.glue.mammoth_log import ACCURACY_RE, parse_log
     assert {int(n) for n, *_ in ACCURACY_RE.findall(proc.log)} == {1}
     (raw,) = parse_log(proc.log)['per_task']
     test_labels = np.fromfile(mnist_dir / 'MNIST' / 'raw' / 't10k-labels-idx1-ubyte', dtype=np.uint8, offset=8)

@@ -72,7 +72,7 @@ def test_forward_returns_every_agent_and_dropped_channels_are_zero(nets):
 
 
 def test_agent_stride_conv_or_one(mammoth_imported, tmp_path):
-    from dynamos_plugin.mammoth_glue import load_checkpoint
+    from dynamos_plugin.glue.checkpoints import load_checkpoint
     from dynamos_plugin.backbone import GatedResNet, gated_resnet
     strides = lambda net: [a.pointwise.stride for a in net.agents]  # noqa: E731
     assert strides(gated_resnet(num_classes=10)) == [(2, 2), (1, 1), (1, 1), (1, 1)]  # the gated conv's stride
@@ -230,7 +230,7 @@ def test_static_control_trains_with_msa_and_dynamos_refuses_it(mammoth_imported,
 
 def test_a_static_checkpoint_is_rebuilt_with_its_masks(mammoth_imported, tmp_path):
     from dynamos_plugin.backbone import gated_resnet
-    from dynamos_plugin.mammoth_glue import load_checkpoint
+    from dynamos_plugin.glue.checkpoints import load_checkpoint
     torch.manual_seed(3)
     net = gated_resnet(num_classes=10, gate='static', static_keep=0.25)
     torch.save({'model': {f'net.{k}': v for k, v in net.state_dict().items()},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 
 
 LINK_RE = re.compile(r'(?<!!)\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|!\[[^\]]*\]\(([^)\s]+)\)')

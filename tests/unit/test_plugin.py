@@ -8,10 +8,10 @@ import subprocess
 import sys
 import textwrap
 
-from dynamos_plugin.mammoth_glue import MAMMOTH
+from dynamos_plugin.glue.paths import MAMMOTH
 
 #: the lab's code and libraries: the method (what Mammoth loads) must import none of them
-LAB_MODULES = ('dynamos_plugin.experiments', 'dynamos_plugin.diagnostics', 'dynamos_plugin.mammoth_glue', 'benchmarks')
+LAB_MODULES = ('dynamos_plugin.experiments', 'dynamos_plugin.diagnostics', 'dynamos_plugin.glue', 'benchmarks')
 LAB_LIBRARIES = ('matplotlib', 'scipy', 'sklearn', 'submitit')
 
 
@@ -77,3 +77,20 @@ def test_what_mammoth_loads_imports_no_lab_code(mnist_dir, tmp_path):
     assert {'dynamos_plugin.dynamos', 'dynamos_plugin.variants.model', 'dynamos_plugin.msa'} <= set(plugin)
     assert [m for m in loaded['modules'] if m.startswith(LAB_MODULES)] == []
     assert [(name, by) for name, by in loaded['importers'] if by.startswith('dynamos_plugin')] == []
+
+
+def test_the_plugin_install_needs_no_lab_library_and_the_lab_extra_has_them():
+    """setup.cfg: installing the plugin pulls only what the method and Mammoth need; the lab's libraries are the
+    ``lab`` extra, which ``setup.sh`` installs (with ``test``) so that the README's two commands still do everything."""
+    import configparser
+    from dynamos_plugin.glue.paths import REPO
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / 'setup.cfg')
+    names = lambda text: {line.split('=')[0].split('>')[0].split('<')[0].strip().lower()  # noqa: E731
+                          for line in text.splitlines() if line.strip() and not line.strip().startswith('#')}
+    required = names(cfg['options']['install_requires'])
+    lab = names(cfg['options.extras_require']['lab'])
+    assert {'torch', 'torchvision', 'numpy'} <= required
+    assert not required & {'matplotlib', 'scipy', 'scikit-learn', 'submitit'}
+    assert lab == {'matplotlib', 'scipy', 'scikit-learn', 'submitit'}
+    assert '-e ".[lab,test]"' in (REPO / 'setup.sh').read_text()

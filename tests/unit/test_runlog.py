@@ -4,7 +4,7 @@ kind, in the order logged, with the older formats of the committed logs read int
 import pytest
 
 from dynamos_plugin import runlog
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 from dynamos_plugin.stats import parse_trace
 from dynamos_plugin.variants.drift import parse_drift
 

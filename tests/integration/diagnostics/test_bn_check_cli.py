@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from dynamos_plugin import mammoth_glue
+from dynamos_plugin.glue import paths
 from dynamos_plugin.diagnostics import bn_check
 
 
@@ -173,6 +173,6 @@ def test_bn_check_stores_the_checkpoint_relative_to_the_repository(checkpoint, m
     out = tmp_path / 'bn.json'
     assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--out', str(out)]) == 0
     assert json.loads(out.read_text())['checkpoint'] == str(checkpoint)
-    monkeypatch.setattr(mammoth_glue, 'REPO', checkpoint.parent.parent.resolve())
+    monkeypatch.setattr(paths, 'REPO', checkpoint.parent.parent.resolve())
     assert bn_check.main(['--checkpoint', str(checkpoint), '--base_path', str(mnist_dir), '--out', str(out)]) == 0
     assert json.loads(out.read_text())['checkpoint'] == f'{checkpoint.parent.name}/{checkpoint.name}'

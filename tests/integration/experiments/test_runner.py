@@ -12,9 +12,9 @@ import sys
 import threading
 import time
 
-from dynamos_plugin import mammoth_glue
+from dynamos_plugin.glue import paths
 from dynamos_plugin.experiments import __main__ as cli, execute, grid
-from dynamos_plugin.mammoth_glue import REPO, repo_relative
+from dynamos_plugin.glue.paths import REPO, repo_relative
 
 from .conftest import FAKE
 
@@ -272,7 +272,7 @@ def test_a_runner_started_with_sigint_ignored_still_stops_its_runs(tmp_path, fak
 
 def test_a_record_holds_no_absolute_path(tmp_path, monkeypatch):
     """A run under a (fake) repository root: its record names no path of this machine but what the user gave."""
-    monkeypatch.setattr(mammoth_glue, 'REPO', tmp_path)
+    monkeypatch.setattr(paths, 'REPO', tmp_path)
     (tmp_path / 'fake_mammoth.py').write_text(FAKE)
     assert cli.main(['--table', '2', '--method', 'dynamos', '--buffer', '500', '--seed', '0', '--base-path', 'my/data',
                      '--python', f'{sys.executable} {tmp_path / "fake_mammoth.py"}', '--runs-dir', str(tmp_path / 'runs'),

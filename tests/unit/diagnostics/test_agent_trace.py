@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import TRACE_LOG as LOG
-from dynamos_plugin import mammoth_glue
+from dynamos_plugin.glue import paths
 from dynamos_plugin.diagnostics import agent_trace
 
 
@@ -48,7 +48,7 @@ def test_agent_trace_stores_the_log_relative_to_the_repository(tmp_path, monkeyp
     log.write_text('Dynamos task 1: mean keep ratio per agent [0.600 0.650 0.700 0.750] over 10 steps; '
                    'thresholded [0.800 0.850 0.900 0.950]; undecided p [0.500 0.400 0.300 0.200]; '
                    'train accuracy 0.8125; mean losses: ce=0.5000 total=-1.5000; buffer 10/50\n')
-    monkeypatch.setattr(mammoth_glue, 'REPO', tmp_path)
+    monkeypatch.setattr(paths, 'REPO', tmp_path)
     assert agent_trace.main([str(log), '--out', str(tmp_path / 'out'), '--no-plot']) == 0
     (trace,) = json.loads((tmp_path / 'out' / 'agent_trace.json').read_text())['traces']
     assert trace['log'] == 'results/run.log'

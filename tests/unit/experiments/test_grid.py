@@ -4,7 +4,7 @@ its dry run (in-process: a dry run starts nothing)."""
 import ast
 
 from dynamos_plugin.experiments import __main__ as cli, grid, published as pub
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 
 
 def test_grid_sizes():

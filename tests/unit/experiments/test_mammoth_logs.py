@@ -3,7 +3,7 @@ the console)."""
 
 from dynamos_plugin.experiments.execute import error_line, failure_text
 from dynamos_plugin.experiments.launch import summary_line
-from dynamos_plugin.mammoth_glue import parse_log
+from dynamos_plugin.glue.mammoth_log import parse_log
 
 from .logs import ARGPARSE_LOG, CLASS_IL_LOG, DOMAIN_IL_LOG, FAILED_LOG
 

@@ -5,7 +5,7 @@ results outside them that a test does not check."""
 import pytest
 
 from dynamos_plugin.experiments import readme
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 
 from .test_report import synthetic_record
 

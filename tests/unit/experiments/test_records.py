@@ -4,9 +4,9 @@ records hold it, writing and reading records."""
 import json
 import subprocess
 
-from dynamos_plugin import mammoth_glue
+from dynamos_plugin.glue import paths
 from dynamos_plugin.experiments import records
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 
 
 def test_git_state_of_a_repository_with_a_patched_submodule(tmp_path):
@@ -40,12 +40,12 @@ def test_the_users_records_and_the_committed_reference_are_apart():
 def test_the_default_data_folder_is_the_readmes(monkeypatch):
     """$DYNAMOS_DATA, else <repo>/data (the README's `--base_path "$PWD/data"`); records hold it as `data`."""
     monkeypatch.delenv('DYNAMOS_DATA', raising=False)
-    assert mammoth_glue.default_data_path() == str(REPO / 'data')
+    assert paths.default_data_path() == str(REPO / 'data')
     assert records.recorded_default_data_path() == 'data'
     monkeypatch.setenv('DYNAMOS_DATA', 'rel/data')
-    assert mammoth_glue.default_data_path() == 'rel/data' and records.recorded_default_data_path() == 'rel/data'
+    assert paths.default_data_path() == 'rel/data' and records.recorded_default_data_path() == 'rel/data'
     monkeypatch.setenv('DYNAMOS_DATA', '')  # set but empty: the default
-    assert mammoth_glue.default_data_path() == str(REPO / 'data') and records.recorded_default_data_path() == 'data'
+    assert paths.default_data_path() == str(REPO / 'data') and records.recorded_default_data_path() == 'data'
 
 
 def test_write_and_load_records(tmp_path, capsys):
@@ -61,7 +61,7 @@ def test_write_and_load_records(tmp_path, capsys):
 
 def test_runs_into_the_committed_results_are_refused_from_a_dirty_tree(monkeypatch, tmp_path, capsys):
     import dynamos_plugin.experiments.__main__ as cli
-    from dynamos_plugin.mammoth_glue import REPO
+    from dynamos_plugin.glue.paths import REPO
     monkeypatch.setattr(cli, '_run', lambda a, runs, settings: 0)  # nothing really runs
     for dirty, allow, results_dir, expected in [
             (True, False, REPO / 'results' / 'studies' / 'x', 2),  # refused, with the reason

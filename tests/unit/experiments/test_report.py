@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from dynamos_plugin import mammoth_glue
+from dynamos_plugin.glue import paths
 from dynamos_plugin.experiments import __main__ as cli, cells, formats, plots, records, report, svhn_timing
-from dynamos_plugin.mammoth_glue import REPO
+from dynamos_plugin.glue.paths import REPO
 
 
 def synthetic_record(results, dataset, method, buffer, seed, accuracy, wall_s=600.0, **extra):
@@ -164,7 +164,7 @@ def test_report_reproduces_the_committed_report(tmp_path, monkeypatch):
     the files it reads (the studies page, which it links; the Seq-SVHN timing, which it quotes), byte for byte.
     The plots are not compared (nor drawn: the pages do not depend on them)."""
     committed = REPO / 'results'
-    monkeypatch.setattr(mammoth_glue, 'REPO', tmp_path)  # the repository root moved: the header names results/
+    monkeypatch.setattr(paths, 'REPO', tmp_path)  # the repository root moved: the header names results/
     results = tmp_path / committed.name
     shutil.copytree(committed / 'records', results / 'records')
     for read in (report.STUDIES_PAGE, svhn_timing.SVHN_TIMING):

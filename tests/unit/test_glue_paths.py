@@ -1,7 +1,7 @@
-"""dynamos_plugin/mammoth_glue.py: `repo_relative`, by which the diagnostics and the runner store paths relative
+"""dynamos_plugin/glue/paths.py: `repo_relative`, by which the diagnostics and the runner store paths relative
 to the repository root."""
 
-from dynamos_plugin.mammoth_glue import REPO, repo_relative
+from dynamos_plugin.glue.paths import REPO, repo_relative
 
 
 def test_repo_relative_by_hand(tmp_path, monkeypatch):
