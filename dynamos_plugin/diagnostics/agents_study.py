@@ -3,7 +3,8 @@ The MNIST-360 agents study (issue 16): its table, JSON and plots, from the arms'
 
     python -m dynamos_plugin.diagnostics.agents_study [--study DIR] [--runs DIR] [--no-plot]
 
-``--study`` (default ``results/studies/mnist360-agents``) holds one folder per arm with the runner's
+``--study`` (default ``results/studies/mnist360-agents``) holds ``arms.json`` (the arms as data: name, label,
+method, flags, whether exploratory; and the reference arm) and one folder per arm with the runner's
 ``records/`` (``run_study.sh`` beside it makes them) and ``logs/``, the Mammoth log of each record's
 run; ``--runs`` (default ``runs/mnist360-agents``, the run script's ``--runs-dir``) is where missing
 logs are copied from. Everything written is computed from the committed records and logs alone:
@@ -28,13 +29,15 @@ from dynamos_plugin.variants.drift import parse_drift
 from dynamos_plugin.glue.paths import REPO, repo_relative
 from dynamos_plugin.stats import parse_trace
 
-#: the arms in the order of the study's page, with the row label of its table
-ARMS = {'faithful': 'Dynamos (Table 5)', 'static': 'static 70 % masks (msa --gate static)', 'eq8': 'Eq. 8 (msa)',
-        'keep_ratio_1': 'keep_ratio 1.0', 'straight_through': 'straight-through gate', 'policy_alpha_1': 'policy_alpha 1.0',
-        'warmup_1000': 'warmup 1000', 'agent_lr_0.007': 'agent_lr 0.007', 'freeze_1130': 'agents frozen after 1130 steps',
-        'routing_distill_1': 'routing distillation 1.0',
-        'st_routing_5': 'straight-through gate + routing distillation 5.0'}
-REFERENCE = 'faithful'
+def load_arms(study: Path) -> dict:
+    """The study's arms, as data (``arms.json`` in the study folder, which ``run_study.sh`` runs too): ``arms`` (name,
+    label, method, flags, exploratory) in the order of the page, and ``reference``, the arm the others are paired with."""
+    spec = json.loads((study / 'arms.json').read_text())
+    names = [arm['name'] for arm in spec['arms']]
+    if len(set(names)) != len(names) or spec['reference'] not in names:
+        raise ValueError(f'{repo_relative(study / "arms.json")}: arm names must be unique and include the reference '
+                         f'`{spec["reference"]}`')
+    return spec
 
 
 def run_log(record: dict, runs: Path) -> Path:
@@ -142,8 +145,12 @@ def summarise_arm(runs: List[dict], reference: Optional[Dict[int, float]]) -> di
 
 
 def collect(study: Path, runs_dir: Path) -> dict:
+    spec = load_arms(study)
     arms = {}
-    for name in [a for a in ARMS if (study / a / 'records').is_dir()]:
+    for arm_spec in spec['arms']:
+        name = arm_spec['name']
+        if not (study / name / 'records').is_dir():
+            continue
         runs = []
         for path in sorted((study / name / 'records').glob('*.json')):
             record = json.loads(path.read_text())
@@ -152,10 +159,11 @@ def collect(study: Path, runs_dir: Path) -> dict:
                 log.parent.mkdir(exist_ok=True)
                 log.write_text(portable(run_log(record, runs_dir).read_text(errors='replace'), record, runs_dir))
             runs.append(summarise_run(record, log.read_text(errors='replace') if log.exists() else None))
-        arms[name] = {'label': ARMS[name], 'runs': sorted(runs, key=lambda r: r['seed'])}
-    reference = {r['seed']: r['accuracy'] for r in arms.get(REFERENCE, {}).get('runs', [])}
+        label = arm_spec['label'] + (' (exploratory)' if arm_spec.get('exploratory') else '')
+        arms[name] = {'label': label, 'runs': sorted(runs, key=lambda r: r['seed'])}
+    reference = {r['seed']: r['accuracy'] for r in arms.get(spec['reference'], {}).get('runs', [])}
     for name, arm in arms.items():
-        arm.update(summarise_arm(arm['runs'], reference if name != REFERENCE else None))
+        arm.update(summarise_arm(arm['runs'], reference if name != spec['reference'] else None))
     return arms
 
 

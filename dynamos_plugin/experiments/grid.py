@@ -41,7 +41,8 @@ class Method:
     ``'stream+replay'`` also ``--minibatch_size``). ``epochs``: whether it is given Dynamos'
     ``--n_epochs``. ``published``: whether lr/alpha/beta come from
     :data:`~dynamos_plugin.experiments.published.MAMMOTH_BEST`. ``model``: Mammoth's ``--model`` (None:
-    the method's own name); ``extra``: more fixed flags.
+    the method's own name); ``extra``: more fixed flags. ``in_tables``: whether the tables' grids include it
+    (False: run only when named with ``--method``, with Dynamos' seeds of that table).
     """
     label: str
     buffer: bool
@@ -52,6 +53,7 @@ class Method:
     published: bool = False
     model: Optional[str] = None
     extra: Tuple[str, ...] = ()
+    in_tables: bool = True
 
 
 METHODS: Dict[str, Method] = {
@@ -62,12 +64,17 @@ METHODS: Dict[str, Method] = {
     # convolution instead of agents (Table 5's lr, alpha, beta and batch sizes, from msa's configuration)
     'static': Method('static sparsity (Eq. 8, fixed random masks)', buffer=True, model='msa', backbone='gated-resnet',
                      extra=('--gate', 'static')),
+    # the GCL study's variants of the agents (dynamos_plugin/variants/): Table 5's Dynamos plus the flags a study
+    # passes with --extra-args; never part of a table, run only when named (results/studies/mnist360-agents/)
+    'dynamos-variants': Method('Dynamos with a study variant (--model dynamos-variants)', buffer=True, in_tables=False),
     'sgd': Method('SGD (no buffer)', buffer=False, backbone='ungated-resnet', lr=0.07, batches='stream', epochs=True),
     'er': Method('ER', buffer=True, backbone='ungated-resnet', batches='stream+replay', epochs=True, published=True),
     'der': Method('DER', buffer=True, backbone='ungated-resnet', batches='stream+replay', epochs=True, published=True),
     'derpp': Method('DER++', buffer=True, backbone='ungated-resnet', batches='stream+replay', epochs=True,
                     published=True),
 }
+#: the methods of the tables, in table order (what the report and the plots show)
+TABLE_METHODS: Tuple[str, ...] = tuple(m for m in METHODS if METHODS[m].in_tables)
 
 # the grids: dataset, its number of tasks (a record needs the accuracy line after the last one),
 # buffer sizes, number of seeds (0 .. n-1) per method; SGD has one cell, no buffer
@@ -131,12 +138,14 @@ class Run:
 def grid(tables: Sequence[str] = DEFAULT_TABLES, datasets=None, methods=None, buffers=None, seeds=None) -> List[Run]:
     """The runs of the given tables, in table, method, buffer, seed order, keeping those that pass the filters.
 
-    A filter left None keeps everything. SGD's single cell has no buffer: a buffer filter drops it.
+    A filter left None keeps everything. SGD's single cell has no buffer: a buffer filter drops it. A method outside
+    the tables (:attr:`Method.in_tables` False) comes only when ``methods`` names it, with Dynamos' seeds.
     """
     runs = []
     for table in tables:
         spec = TABLES[table]
-        for method, n_seeds in spec['seeds'].items():
+        named = {m: spec['seeds']['dynamos'] for m in (methods or ()) if not METHODS[m].in_tables}
+        for method, n_seeds in {**spec['seeds'], **named}.items():
             for buffer in (spec['buffers'] if METHODS[method].buffer else (None,)):
                 for seed in range(n_seeds):
                     run = Run(table, spec['dataset'], method, buffer, seed)

@@ -5,7 +5,7 @@ numbers (mean ± std, dashed), one colour per method in every plot, the y axis z
 from pathlib import Path
 from typing import List, Tuple
 
-from dynamos_plugin.experiments.grid import DATASETS, METHODS, TABLES
+from dynamos_plugin.experiments.grid import DATASETS, METHODS, TABLE_METHODS, TABLES
 from dynamos_plugin.experiments.published import PAPER
 
 
@@ -35,7 +35,7 @@ def _plot_ours(ax, ds: str, buffers, all_cells: dict) -> Tuple[List[float], List
     (means and the ends of their error bars), of the methods with a buffer and of those without."""
     lines: List[float] = []
     flat: List[float] = []
-    for method in METHODS:
+    for method in TABLE_METHODS:
         colour = METHOD_COLOURS[method]
         if not METHODS[method].buffer:
             cell = all_cells.get((ds, method, None))
@@ -64,14 +64,14 @@ def _plot_paper(ax, ds: str, buffers) -> Tuple[List[float], List[float]]:
     """The paper's numbers, dashed, in the method's colour; the values drawn, as :func:`_plot_ours`."""
     lines: List[float] = []
     flat: List[float] = []
-    for method in (m for m in METHODS if METHODS[m].buffer):
+    for method in (m for m in TABLE_METHODS if METHODS[m].buffer):
         paper = [(b, *PAPER[ds, method, b]) for b in buffers if (ds, method, b) in PAPER]
         if paper:
             ax.errorbar([p[0] for p in paper], [p[1] for p in paper], yerr=[p[2] or 0 for p in paper],
                         color=METHOD_COLOURS[method], linestyle='--', marker='x', capsize=3, alpha=0.8,
                         label=f'{method} (paper)')
             lines += [p[1] + sign * (p[2] or 0) for p in paper for sign in (-1, 1)]
-    for method in (m for m in METHODS if not METHODS[m].buffer and (ds, m, None) in PAPER):
+    for method in (m for m in TABLE_METHODS if not METHODS[m].buffer and (ds, m, None) in PAPER):
         mean, std = PAPER[ds, method, None]
         ax.axhline(mean, color=METHOD_COLOURS[method], linestyle='--', alpha=0.8, label=f'{method} (paper)')
         flat += [mean - (std or 0), mean + (std or 0)]

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 from dynamos_plugin.experiments.cells import cells, fmt_cell, paired, spread, table_keys
 from dynamos_plugin.experiments.formats import table_csv, table_markdown, table_tex
-from dynamos_plugin.experiments.grid import METHODS, TABLES
+from dynamos_plugin.experiments.grid import METHODS, TABLE_METHODS, TABLES
 from dynamos_plugin.experiments.plots import write_plots
 from dynamos_plugin.experiments.published import PAPER_CCGN
 from dynamos_plugin.experiments.records import hardware, load_records
@@ -106,12 +106,12 @@ def _table_page(table: str, results_dir: Path, header: str, notes: str, all_cell
 
 
 def _comparison_page(header: str, all_cells: dict, records: List[dict]) -> str:
-    lines = ['# All methods side by side', '', header, '| dataset | buffer | ' + ' | '.join(METHODS) + ' |',
-             '|---|---|' + '---|' * len(METHODS)]
+    lines = ['# All methods side by side', '', header, '| dataset | buffer | ' + ' | '.join(TABLE_METHODS) + ' |',
+             '|---|---|' + '---|' * len(TABLE_METHODS)]
     for table in ('2', '1', 'svhn'):
         ds = TABLES[table]['dataset']
         for buffer in TABLES[table]['buffers']:
-            row = [fmt_cell(all_cells.get((ds, m, buffer if METHODS[m].buffer else None))) for m in METHODS]
+            row = [fmt_cell(all_cells.get((ds, m, buffer if METHODS[m].buffer else None))) for m in TABLE_METHODS]
             lines.append(f'| {ds} | {buffer} | ' + ' | '.join(row) + ' |')
     lines += ['', COMPARISON_NOTE, '', paired_markdown(all_cells), '', equivalence_markdown(all_cells), '',
               spread_markdown(all_cells), '', interaction_markdown(all_cells), '',
@@ -167,7 +167,7 @@ def paired_comparisons(all_cells: dict) -> List[dict]:
         for buffer in TABLES[table]['buffers']:
             for method in PAIRED_METHODS:
                 ours = all_cells.get((ds, method, buffer))
-                for baseline in METHODS:
+                for baseline in TABLE_METHODS:
                     if baseline in PAIRED_METHODS:
                         continue
                     theirs = all_cells.get((ds, baseline, buffer if METHODS[baseline].buffer else None))
@@ -356,7 +356,7 @@ def spread_markdown(all_cells: dict) -> str:
              '|---|---|---|---|---|---|---|---|']
     pooled: Dict[str, list] = {}
     for table in ('2', '1', 'svhn'):
-        for ds, method, buffer in table_keys(table, METHODS):
+        for ds, method, buffer in table_keys(table, TABLE_METHODS):
             cell = all_cells.get((ds, method, buffer))
             sp = spread(cell)
             if sp is None:

@@ -1,43 +1,44 @@
 #!/usr/bin/env bash
 # The runs of the MNIST-360 agents study (issue 16; README.md beside this file): MNIST-360, buffer 500, seeds 0-2 per
-# arm, each arm through the runner into its own records folder here. Resumable: finished runs are skipped.
+# arm, each arm through the runner into its own records folder here. The arms (method and flags) are data, in
+# arms.json beside this file. Resumable: finished runs are skipped.
 #
-#   results/studies/mnist360-agents/run_study.sh [ARM ...]      (default: every arm, in this order; from the repo root)
+#   results/studies/mnist360-agents/run_study.sh [ARM ...]      (default: every arm of arms.json; from the repo root)
+#
+# The agents arms run `--model dynamos-variants` (dynamos_plugin/variants/: the paper's Dynamos plus the study's flags;
+# without a variant flag it trains bit for bit as `--model dynamos`). The committed records of this page were made before
+# that model existed, with `--model dynamos` plus the same flags (their names say `dynamos`); a re-run of an arm writes
+# `mnist-360__dynamos-variants__...` records, into STUDY_RESULTS/<arm> (default: this folder).
 #
 # Data: --base-path ../shared/data (override with DYNAMOS_STUDY_DATA). Two runs at a time (STUDY_WORKERS), one thread
-# each: every worker walks the whole list and takes the runs nobody else is running (the runner's locks).
+# each: every worker walks the whole list and takes the runs nobody else is running (the runner's locks). SEEDS
+# (default "0 1 2") selects seeds.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 STUDY=results/studies/mnist360-agents
+RESULTS=${STUDY_RESULTS:-$STUDY}
 DATA=${DYNAMOS_STUDY_DATA:-../shared/data}
-DRIFT="--drift_every 100"   # measurement only: the run trains exactly as without it (tests/unit/test_variants.py)
-
-declare -A METHOD=([static]=static [eq8]=msa)
-declare -A EXTRA=(
-  [faithful]="$DRIFT"
-  [static]=""
-  [eq8]=""
-  [straight_through]="--gate_estimator straight_through $DRIFT"
-  [keep_ratio_1]="--keep_ratio 1.0 $DRIFT"
-  [freeze_1130]="--freeze_agents_after 1130 $DRIFT"
-  [agent_lr_0.007]="--agent_lr 0.007 $DRIFT"
-  [policy_alpha_1]="--policy_alpha 1.0 $DRIFT"
-  [warmup_1000]="--warmup 1000 $DRIFT"
-  [routing_distill_1]="--routing_distill 1.0 $DRIFT"
-  [st_routing_5]="--gate_estimator straight_through --routing_distill 5.0 $DRIFT"
-)
-ARMS=(faithful static eq8 straight_through keep_ratio_1 freeze_1130 agent_lr_0.007 routing_distill_1 st_routing_5
-      policy_alpha_1 warmup_1000)
+# one line per arm: name <TAB> method <TAB> flags
+mapfile -t LINES < <(.venv/bin/python -c '
+import json, sys
+for arm in json.load(open(sys.argv[1]))["arms"]:
+    print(arm["name"], arm["method"], arm["flags"], sep="\t")' "$STUDY/arms.json")
+declare -A METHOD FLAGS
+ARMS=()
+for line in "${LINES[@]}"; do
+  IFS=$'\t' read -r name method flags <<< "$line"
+  METHOD[$name]=$method; FLAGS[$name]=$flags; ARMS+=("$name")
+done
 [ $# -gt 0 ] && ARMS=("$@")
 for arm in "${ARMS[@]}"; do
-  [ -n "${EXTRA[$arm]+set}" ] || { echo "unknown arm: $arm (known: ${!EXTRA[*]})" >&2; exit 2; }
+  [ -n "${METHOD[$arm]+set}" ] || { echo "unknown arm: $arm (known: ${!METHOD[*]})" >&2; exit 2; }
 done
 worker() {
   for arm in "${ARMS[@]}"; do
-    for seed in 0 1 2; do
-      ./run_experiments.sh --table 1 --method "${METHOD[$arm]:-dynamos}" --buffer 500 --seed "$seed" \
-          --extra-args="${EXTRA[$arm]}" --base-path "$DATA" -j 1 --threads 1 \
-          --runs-dir "runs/mnist360-agents/$arm" --results-dir "$STUDY/$arm" || true
+    for seed in ${SEEDS:-0 1 2}; do
+      ./run_experiments.sh --table 1 --method "${METHOD[$arm]}" --buffer 500 --seed "$seed" \
+          --extra-args="${FLAGS[$arm]}" --base-path "$DATA" -j 1 --threads 1 \
+          --runs-dir "runs/mnist360-agents/$arm" --results-dir "$RESULTS/$arm" || true
     done
   done
 }

@@ -38,6 +38,11 @@ def test_run_log_is_found_under_the_runs_folder(tmp_path):
 def test_collect_pairs_by_seed_and_summarises_drift(tmp_path):
     study, runs = tmp_path / 'study', tmp_path / 'runs'
     accuracies = {'faithful': [70.0, 80.0, 75.0], 'static': [88.0, 90.0, 89.0]}
+    study.mkdir()
+    (study / 'arms.json').write_text(json.dumps({'reference': 'faithful', 'arms': [
+        {'name': 'faithful', 'label': 'Dynamos (Table 5)', 'method': 'dynamos', 'flags': '--drift_every 100'},
+        {'name': 'never_run', 'label': 'no records', 'method': 'dynamos', 'flags': '--keep_ratio 1.0'},
+        {'name': 'static', 'label': 'static', 'method': 'static', 'flags': '', 'exploratory': True}]}))
     for arm, accs in accuracies.items():
         (study / arm / 'records').mkdir(parents=True)
         for seed, acc in enumerate(accs):
@@ -71,7 +76,29 @@ def test_collect_pairs_by_seed_and_summarises_drift(tmp_path):
     assert collect(study, tmp_path / 'elsewhere') == arms
     rows = table(arms).splitlines()
     assert rows[2].startswith('| Dynamos (Table 5) | 70.00 / 80.00 / 75.00 | 75.00 ± 5.00 | - | 0.750 | 0.100 |')
-    assert '| +14.00 [+10.00, +18.00] |' in rows[3]
+    assert rows[3].startswith('| static (exploratory) |') and '| +14.00 [+10.00, +18.00] |' in rows[3]
+
+
+def test_the_arms_are_data_shared_with_the_run_script():
+    """The committed study's arms.json: what run_study.sh runs and the summary reads (the reference arm first)."""
+    from dynamos_plugin.diagnostics.agents_study import load_arms
+    from dynamos_plugin.experiments.grid import METHODS
+    from dynamos_plugin.glue.paths import REPO
+    study = REPO / 'results' / 'studies' / 'mnist360-agents'
+    spec = load_arms(study)
+    assert spec['reference'] == spec['arms'][0]['name'] == 'faithful'
+    assert all(arm['method'] in METHODS and (study / arm['name'] / 'records').is_dir() for arm in spec['arms'])
+    # every agents arm runs the variants model with the drift probe; the baselines run their own models
+    assert {arm['method'] for arm in spec['arms']} == {'dynamos-variants', 'static', 'msa'}
+    assert all('--drift_every 100' in arm['flags'] for arm in spec['arms'] if arm['method'] == 'dynamos-variants')
+    assert 'arms.json' in (study / 'run_study.sh').read_text()
+
+
+def test_an_arms_file_without_its_reference_is_refused(tmp_path):
+    from dynamos_plugin.diagnostics.agents_study import load_arms
+    (tmp_path / 'arms.json').write_text(json.dumps({'reference': 'faithful', 'arms': [{'name': 'static'}]}))
+    with pytest.raises(ValueError, match='include the reference `faithful`'):
+        load_arms(tmp_path)
 
 
 def test_copied_logs_hold_no_absolute_path(tmp_path):

@@ -21,6 +21,12 @@ def test_grid_sizes():
     assert grid.grid(('2',), methods=['dynamos'], buffers=[500], seeds=[1]) == [grid.Run('2', 'seq-mnist', 'dynamos', 500, 1)]
     assert grid.grid(('2',), methods=['sgd'], buffers=[500]) == []  # SGD has no buffer
     assert grid.grid(('2', '1'), datasets=['mnist-360']) == grid.grid(('1',))
+    # the study's variants are no table's method: only when named, with Dynamos' seeds of the table
+    assert not any(r.method == 'dynamos-variants' for r in grid.grid(('2', '1', 'svhn')))
+    assert grid.grid(('1',), methods=['dynamos-variants'], buffers=[500]) == [
+        grid.Run('1', 'mnist-360', 'dynamos-variants', 500, s) for s in range(5)]
+    assert grid.Run('1', 'mnist-360', 'dynamos-variants', 500, 0).mammoth_args('d')[:6] == [
+        '--model', 'dynamos-variants', '--dataset', 'mnist-360', '--buffer_size', '500']
 
 
 def test_exact_command_lines(tmp_path):

@@ -236,8 +236,8 @@ def legend_colours(ax):
 
 def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path):
     from matplotlib.colors import to_hex
-    assert set(plots.METHOD_COLOURS) == set(plots.METHODS)
-    assert len({to_hex(c) for c in plots.METHOD_COLOURS.values()}) == len(plots.METHODS)
+    assert set(plots.METHOD_COLOURS) == set(plots.TABLE_METHODS)
+    assert len({to_hex(c) for c in plots.METHOD_COLOURS.values()}) == len(plots.TABLE_METHODS)
     synthetic_record(results, 'mnist-360', 'msa', 200, 0, 70.0)
     synthetic_record(results, 'mnist-360', 'dynamos', 500, 0, 88.0)
     all_cells = cells.cells(records.load_records(results))
