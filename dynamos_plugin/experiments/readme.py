@@ -6,20 +6,20 @@
 
 Blocks: ``quick-start`` (what the first command gives), ``run-time`` (the grid's wall time), ``claims`` (the
 paper's claims, one verdict each), ``status`` (the comparisons behind them), ``gap`` (the cells against the
-paper) and ``speed`` (the step benchmark and the whole run)."""
+paper), ``authors-code`` (the authors' code's anchor records, ``results/anchors/authors-code/``) and ``speed`` (the step benchmark and the whole run)."""
 
 import json
 import re
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
-from dynamos_plugin.experiments.cells import cells, paired
+from dynamos_plugin.experiments.cells import ci95, cells, mean_std, paired
 from dynamos_plugin.experiments.grid import TABLES
 from dynamos_plugin.experiments.published import PAPER, PAPER_CCGN
 from dynamos_plugin.experiments.records import load_records
 from dynamos_plugin.experiments.report import (equivalence_tests, lift_interactions, paired_comparisons,
                                                INTERACTION_PRIMARY)
-from dynamos_plugin.experiments.significance import ALPHA, EQUIVALENCE_MARGIN
+from dynamos_plugin.experiments.significance import ALPHA, EQUIVALENCE_MARGIN, paired_t
 from dynamos_plugin.experiments.svhn_timing import SVHN_TIMING
 
 MARKER = re.compile(r'(<!-- generated:([\w-]+) -->\n)(.*?)(<!-- /generated:\2 -->)', re.S)
@@ -351,6 +351,58 @@ def gap(r: Results) -> str:
             'only knows the stream\'s last two classes, so its number is how well it knows those two at the end).')
 
 
+ANCHOR_RECORDS = Path('anchors') / 'authors-code' / 'records'
+#: the anchor's cells in the order the README quotes them: (dataset, method, buffer), label
+ANCHOR_CELLS = ((('seq-mnist', 'dynamos', 500), 'Seq-MNIST 500 Dynamos'),
+                (('mnist-360', 'dynamos', 500), 'MNIST-360 500 Dynamos'),
+                (('mnist-360', 'msa', 500), 'its Eq. 8 baseline'))
+
+
+def authors_code(r: Results) -> str:
+    """The authors' published code, from its committed anchor records only (``results/anchors/authors-code/``), beside
+    the paper and this plugin's records of the same seeds (paired by seed number)."""
+    folder = r.dir / ANCHOR_RECORDS
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob('*.json'))] if folder.is_dir() else []
+    if not records:
+        return 'The authors\' code has no committed anchor record yet (`benchmarks/authors_code.sh`).'
+    parts, pairs = [], []
+    for key, label in ANCHOR_CELLS:
+        theirs = {rec['seed']: rec['accuracy'] for rec in records if (rec['dataset'], rec['method'], rec['buffer']) == key}
+        if not theirs:
+            continue
+        mean, std, n = mean_std(list(theirs.values()))
+        interval = ci95(list(theirs.values()))
+        paper = PAPER.get(key, (None,))[0]
+        parts.append(f'{label} {mean:.2f} ± {std:.2f}' + (f' [{interval[0]:.2f}, {interval[1]:.2f}]' if interval else '')
+                     + (f' (paper {paper:.2f})' if paper is not None else ''))
+        ours = {seed: rec['accuracy'] for seed in theirs for rec in r.records
+                if (rec['dataset'], rec['method'], rec['buffer'], rec['seed']) == (*key, seed)
+                and rec.get('status', 'ok') == 'ok'}
+        diffs = [ours[s] - theirs[s] for s in sorted(theirs) if s in ours]
+        test = paired_t(diffs)
+        if test:
+            pairs.append((label, test))
+    seeds = sorted({rec['seed'] for rec in records})
+    text = ('The authors\' published code (github NeurAI-Lab/DynamicContinualLearning, pinned; '
+            '`benchmarks/authors_code.sh` runs it with its Table 5 arguments on the same data) gives, over '
+            f'{_seeds(seeds)} ({len(records)} committed records in '
+            '[`results/anchors/authors-code/`](results/anchors/authors-code/README.md)): ' + '; '.join(parts) + '.')
+    if pairs:
+        text += (' This plugin minus the authors\' code, paired by seed: ' + '; '.join(
+            f'{label} {t["mean"]:+.2f} [{t["ci"][0]:+.2f}, {t["ci"][1]:+.2f}]' for label, t in pairs) + ' ('
+            + ('no interval excludes 0: the two implementations are not distinguishable at these seeds'
+               if all(t['ci'][0] <= 0 <= t['ci'][1] for _, t in pairs) else
+               'an interval excludes 0: the implementations differ there') + ').')
+    dyn, eq8 = ({rec['seed']: rec['accuracy'] for rec in records if (rec['dataset'], rec['method'], rec['buffer']) == key}
+                for key in (('mnist-360', 'dynamos', 500), ('mnist-360', 'msa', 500)))
+    gap = paired_t([dyn[s] - eq8[s] for s in sorted(dyn) if s in eq8])
+    if gap:
+        text += (f' In the authors\' code, too, Dynamos ends below its Eq. 8 baseline on MNIST-360 (buffer 500, paired by '
+                 f'seed: {gap["mean"]:+.2f} [{gap["ci"][0]:+.2f}, {gap["ci"][1]:+.2f}], n={gap["n"]}'
+                 + ('' if gap['ci'][1] < 0 else '; the interval includes 0 at these seeds') + ').')
+    return text
+
+
 def speed(r: Results) -> str:
     b, w = r.json(BENCHMARK), r.json(WHOLE_RUN)
     if b is None or w is None:
@@ -385,7 +437,7 @@ def speed(r: Results) -> str:
 
 BLOCKS: Dict[str, Callable[[Results], str]] = {
     'quick-start': quick_start, 'run-time': run_time, 'claims': claims, 'status': status, 'gap': gap,
-    'speed': speed}
+    'authors-code': authors_code, 'speed': speed}
 
 
 def blocks(results_dir: Path) -> Dict[str, str]:

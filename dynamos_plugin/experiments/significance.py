@@ -3,7 +3,7 @@ t-interval), Holm's step-down correction of a family of p-values, the equivalenc
 t-tests against a margin stated in advance) and the interaction of two paired differences (a difference of
 differences, paired by seed).
 
-Student's t distribution comes from scipy (a dependency of the plugin)."""
+Student's t distribution comes from scipy (the `lab` extra of setup.cfg)."""
 
 import math
 from typing import Dict, List, Optional, Sequence

@@ -36,3 +36,37 @@ def test_the_quick_start_block_quotes_the_records(tmp_path):
     assert '[Class-IL]: ~95 % [Task-IL]: ~99.1 %' in block  # mean 95.00
     assert 'ended at Class-IL 92.00 / 96.00 / 97.00 % (mean 95.00 ± 2.65' in block
     assert 'they took 480 / 460 / 470 s (7.7 to 8.0 min' in block
+
+
+def test_the_authors_code_block_quotes_only_the_anchor_records(tmp_path):
+    import json
+    results = tmp_path / 'results'
+    assert 'no committed anchor record' in readme.authors_code(readme.Results(results))
+    anchors = results / 'anchors' / 'authors-code' / 'records'
+    anchors.mkdir(parents=True)
+    theirs = {('mnist-360', 'dynamos'): [70.0, 72.0], ('mnist-360', 'msa'): [80.0, 84.0]}
+    for (ds, method), accs in theirs.items():
+        for seed, acc in enumerate(accs):
+            (anchors / f'{ds}__{method}__buf500__seed{seed}.json').write_text(json.dumps(
+                {'dataset': ds, 'method': method, 'buffer': 500, 'seed': seed, 'accuracy': acc}))
+    for seed, acc in enumerate([71.0, 75.0]):  # this plugin's records of the same cell and seeds
+        synthetic_record(results, 'mnist-360', 'dynamos', 500, seed, acc)
+    block = readme.authors_code(readme.Results(results))
+    # 70, 72: mean 71, std sqrt(2), interval 71 -+ t(0.975, 1) * 1 = 71 -+ 12.706
+    assert 'over seeds 0, 1 (4 committed records' in block
+    assert 'MNIST-360 500 Dynamos 71.00 ± 1.41 [58.29, 83.71] (paper 90.52)' in block
+    assert 'its Eq. 8 baseline 82.00 ± 2.83 [56.59, 107.41] (paper 88.15)' in block
+    assert 'Seq-MNIST' not in block  # no anchor record of that cell
+    # plugin minus authors, paired: +1, +3: mean +2, std sqrt(2): +2 -+ 12.706; no Eq. 8 record of the plugin
+    assert 'paired by seed: MNIST-360 500 Dynamos +2.00 [-10.71, +14.71] (no interval excludes 0' in block
+    # the authors' Dynamos minus their Eq. 8: -10, -12: mean -11, std sqrt(2)
+    assert 'paired by seed: -11.00 [-23.71, +1.71], n=2; the interval includes 0 at these seeds).' in block
+
+
+@pytest.mark.parametrize('page', ['mnist360-dynamos-gap', 'mnist360-agents'])
+def test_study_pages_quote_the_authors_code_as_its_anchor_records_give_it(page):
+    """The two study pages that quote the authors' code quote what the anchor records give (the README's block)."""
+    block = readme.authors_code(readme.Results(REPO / 'results'))
+    text = (REPO / 'results' / 'studies' / page / 'README.md').read_text()
+    quoted = ['72.43 ± 6.94', '84.00 ± 5.27', '-11.57 [-41.29, +18.16]']
+    assert all(q in block for q in quoted) and all(q in text for q in quoted)
