@@ -5,7 +5,6 @@ import io
 import resource
 import subprocess
 import tarfile
-import time
 
 from conftest import MAMMOTH, PINNED_COMMIT, REPO, parse_accuracy, run_mammoth
 
@@ -35,13 +34,16 @@ def test_every_patch_applies_in_order_to_the_pinned_commit(tmp_path):
 
 
 def test_setup_is_idempotent():
-    start = time.monotonic()
-    out = subprocess.run(['bash', 'setup.sh'], cwd=REPO, capture_output=True, text=True, timeout=300)
+    """A second ./setup.sh changes nothing and is cheap: bounded by the CPU time it spends (checking the patches and
+    the stamp, no pip), not by wall time, which a loaded machine stretches (issue 26: no test fails by chance)."""
+    start = children_cpu_s()
+    out = subprocess.run(['bash', 'setup.sh'], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     for patch in PATCHES:
         assert f'{patch.name} already applied' in out.stdout
     assert '.venv is up to date' in out.stdout
-    assert time.monotonic() - start < 60
+    spent = children_cpu_s() - start
+    assert spent < 30, f'a second ./setup.sh took {spent:.1f} s of CPU time'
 
 
 def children_cpu_s() -> float:
