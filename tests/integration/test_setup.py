@@ -6,7 +6,7 @@ import resource
 import subprocess
 import tarfile
 
-from conftest import MAMMOTH, PINNED_COMMIT, REPO, parse_accuracy, run_mammoth
+from conftest import MAMMOTH, PINNED_COMMIT, REPO, hang_guard, parse_accuracy, run_mammoth
 
 
 PATCHES = sorted((REPO / 'patches').glob('*.patch'))
@@ -37,7 +37,7 @@ def test_setup_is_idempotent():
     """A second ./setup.sh changes nothing and is cheap: bounded by the CPU time it spends (checking the patches and
     the stamp, no pip), not by wall time, which a loaded machine stretches (issue 26: no test fails by chance)."""
     start = children_cpu_s()
-    out = subprocess.run(['bash', 'setup.sh'], cwd=REPO, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(['bash', 'setup.sh'], cwd=REPO, capture_output=True, text=True, timeout=hang_guard(600))
     assert out.returncode == 0, out.stderr
     for patch in PATCHES:
         assert f'{patch.name} already applied' in out.stdout
@@ -56,7 +56,7 @@ def test_help_is_fast_offline_and_lists_the_plugin_model():
     wall time, which doubles or triples when training runs share the machine (issue 26: no test fails by chance)."""
     start = children_cpu_s()
     out = subprocess.run([str(REPO / '.venv/bin/python'), 'mammoth/main.py', '--help'], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=hang_guard(120))
     spent = children_cpu_s() - start
     assert 'dynamos' in out.stdout + out.stderr
     assert 'gated-resnet' in out.stdout + out.stderr

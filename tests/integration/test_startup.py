@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import DYNAMOS_SEQ_MNIST as DYNAMOS
-from conftest import MAMMOTH, REPO
+from conftest import MAMMOTH, REPO, hang_guard
 from idx_data import write_mnist_idx
 
 
@@ -19,7 +19,7 @@ def run_main(args, tmp_path, env=None, timeout=300):
     env.update(PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     cmd = [sys.executable, str(MAMMOTH / 'main.py'), *map(str, args), '--results_path', str(tmp_path / 'results'),
            '--num_workers', '0', '--non_verbose', '1']
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=hang_guard(timeout))
     proc.log = proc.stdout + proc.stderr
     return proc
 

@@ -16,6 +16,8 @@ from dynamos_plugin.glue import paths
 from dynamos_plugin.experiments import __main__ as cli, execute, grid
 from dynamos_plugin.glue.paths import REPO, repo_relative
 
+from conftest import hang_guard
+
 from .conftest import FAKE
 
 RUN_DIR = ('runs', 'table2', 'seq-mnist', 'dynamos', 'buf500')
@@ -40,7 +42,7 @@ def test_dry_run_prints_the_commands_and_runs_nothing(tmp_path, fake, runner, ca
 def test_shell_entry_point_dry_run(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != 'DYNAMOS_DATA'}
     proc = subprocess.run([str(REPO / 'run_experiments.sh'), '--dry-run', '--table', '1', '--method', 'sgd',
-                           '--seed', '0', '--runs-dir', str(tmp_path)], capture_output=True, text=True, timeout=60,
+                           '--seed', '0', '--runs-dir', str(tmp_path)], capture_output=True, text=True, timeout=hang_guard(60),
                           env=env)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -55,7 +57,7 @@ def test_a_closed_pipe_ends_a_dry_run_quietly(tmp_path):
     proc = subprocess.Popen([str(REPO / 'run_experiments.sh'), '--dry-run', '--runs-dir', str(tmp_path)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc.stdout.close()  # as `head` does once it has its lines
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=hang_guard(60))
     assert proc.returncode == 141 and err == '', err
 
 
@@ -210,7 +212,7 @@ def test_the_mammoth_process_holds_the_lock_while_it_runs(tmp_path, fake, calls)
         assert (settings.run_dir(run).parent / 'seed0.lock').exists()
     finally:
         execute.stop_active()
-        first.join(timeout=120)
+        first.join(timeout=hang_guard(120))
         execute.allow_starts()
     assert not (settings.run_dir(run).parent / 'seed0.lock').exists() and calls() == [0]
 
@@ -245,7 +247,7 @@ def terminate_runner_mid_run(tmp_path, fake, calls, ignore_sigint=False):
         # generous: after stopping its run the runner still writes failed.json (importing torch for the
         # hardware line), slow on a loaded 2-core machine. A fake left running (e.g. one that ignores the
         # signal it is sent) finishes after its 60 s sleep and leaves a record: the callers' assertions catch it
-        out, _ = proc.communicate(timeout=120)
+        out, _ = proc.communicate(timeout=hang_guard(120))
     finally:
         proc.kill()
     return proc.returncode, out
