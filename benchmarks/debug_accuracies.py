@@ -60,7 +60,7 @@ def accuracy_lines(log: str) -> list:
     """The accuracy lines of a log, without their timestamps: Mammoth's protocol and recalibrated accuracies, and
     the drift probe's per-class accuracy (its older line, or its ``runlog`` line)."""
     keys = ('ccuracy for', 'accuracy values', 'Per-class accuracy', '"kind": "class_accuracy"')
-    lines = [TIMESTAMP.sub('', line.strip()) for line in log.splitlines()]
+    lines = [TIMESTAMP.sub('', line.strip()).strip() for line in log.splitlines()]  # idempotent: --compare re-reads
     return [line for line in lines if any(k in line for k in keys) and 'Future' not in line]
 
 
