@@ -25,14 +25,17 @@ for patch in patches/*.patch; do
     fi
 done
 
-# 3. The virtual environment; reinstalled only when setup.cfg or pyproject.toml change.
+# 3. The virtual environment; reinstalled only when setup.cfg, pyproject.toml or Mammoth's pyproject.toml change.
+#    Mammoth itself is installed as its README documents (`pip install -e .`, patch 0017 makes `import mammoth`
+#    work from any folder), without its own dependency list: setup.cfg names the part of it that Mammoth needs here.
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.dynamos-setup
-want="$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$( (cat setup.cfg pyproject.toml mammoth/pyproject.toml; echo mammoth-editable) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[lab,test]"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./mammoth
     echo "$want" > "$stamp"
     echo "setup: installed the plugin and its dependencies into .venv"
 else
