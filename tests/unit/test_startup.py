@@ -104,6 +104,27 @@ def test_help_lists_the_model_and_backbone_flags_without_a_buffer_size(parse):
         assert re.search(rf'^\s+{flag}\b', out, re.M), flag
 
 
+
+def option_help(out: str, flag: str) -> str:
+    """The help text of FLAG in `--help`'s output, on one line."""
+    block = re.search(rf'^\s+{flag} [A-Z_]+(.*?)(?=^\s+--|\Z)', out, re.M | re.S).group(1)
+    return ' '.join(block.split())
+
+
+def test_help_shows_the_defaults_a_run_would_use(parse):
+    """With a buffer size, `--help` shows Table 5's Seq-MNIST buffer-500 row as the defaults (patch 0020):
+    kr 0.7, lambda 500, gamma 0.5, w_P 0.3, alpha 0.2, alpha_P 0.2, beta 2.0, lr 0.07, batch sizes 10."""
+    code, out, _ = parse(DYNAMOS + ['--buffer_size', '500', '--help'])
+    assert code == 0
+    expected = {'--keep_ratio': '0.7', '--policy_penalty': '500.0', '--reward_weight': '0.5', '--prototype_loss': '0.3',
+                '--alpha': '0.2', '--policy_alpha': '0.2', '--beta': '2.0', '--lr': '0.07', '--batch_size': '10',
+                '--minibatch_size': '10', '--n_epochs': '1'}
+    for flag, value in expected.items():
+        assert option_help(out, flag).endswith(f'(default: {value})'), (flag, option_help(out, flag))
+    code, out, _ = parse(DYNAMOS + ['--help'])  # without a buffer size: where the row's defaults are listed
+    assert code == 0
+    assert 'are listed by `--model dynamos --dataset seq-mnist --buffer_size N --help`' in ' '.join(out.split())
+
 def test_help_without_model_and_dataset_lists_them(parse):
     code, out, _ = parse(['--help'])
     assert code == 0
