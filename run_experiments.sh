@@ -22,7 +22,7 @@
 # Order: cell by cell; --seeds-first runs seed 0 of every cell, then seed 1, ...
 # Paths: --results-dir (records/, report/, benchmarks/; default runs/results/, yours; --report alone: results/, the
 # committed reference, which is updated only with an explicit --results-dir results), --runs-dir (logs; default
-# runs/), --base-path (data; default $DYNAMOS_DATA, else <repo>/data; recorded as given, the default as "data").
+# runs/), --base_path or --base-path (data; default $DYNAMOS_DATA, else <repo>/data; recorded as given, the default as "data").
 # Records hold paths inside the repository relative to its root. Other: --threads, --extra-args "ARGS" (added to
 # every Mammoth run), --python CMD (what runs Mammoth; default .venv/bin/python mammoth/main.py). Exit status: 0
 # when every run succeeded, 1 when any failed (its reason on the console; its log and failed.json stay in its run

@@ -21,10 +21,28 @@ Everything that touches Mammoth imports it by the top-level names ``main.py`` us
 (``models``, ``backbone``, ``datasets``, ``utils``), so it is imported only from :func:`register`.
 """
 
-__all__ = ['register']
+import os
+from typing import Optional
+
+__all__ = ['register', 'default_data_path']
+
+
+def default_data_path() -> Optional[str]:
+    """The data folder Mammoth uses when ``--base_path`` is not given: ``$DYNAMOS_DATA``, else ``data/`` in the
+    repository this plugin is checked out in (the lab tools' default, outside the ``mammoth/`` submodule);
+    None for a copy installed elsewhere (Mammoth's own default, ``./data/`` in ``mammoth/``, stays)."""
+    if os.environ.get('DYNAMOS_DATA'):
+        return os.path.abspath(os.environ['DYNAMOS_DATA'])
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(repo, 'data') if os.path.isdir(os.path.join(repo, 'mammoth')) else None
 
 
 def register() -> None:
-    """Registers the plugin's backbones, models and datasets with Mammoth (idempotent)."""
+    """Registers the plugin's backbones, models and datasets with Mammoth (idempotent), and makes
+    :func:`default_data_path` the default of ``--base_path`` (patch 0019), unless one is already set."""
     from dynamos_plugin import backbone, dynamos, msa, seq_svhn32  # noqa: F401  (importing registers)
     from dynamos_plugin.variants import model  # noqa: F401  (dynamos-variants)
+    from utils.conf import base_path
+    data = default_data_path()
+    if data is not None and not hasattr(base_path, 'path'):
+        base_path(data)

@@ -76,11 +76,20 @@ def plot(traces: List[dict], labels: List[str], keep_ratio: float, path: Path) -
         for ax in row:
             ax.set_xlabel(xlabel)
             ax.grid(alpha=0.3)
+            if not trace['windows']:  # one point per task: a tick per task, not at 1.5 or 2.5
+                ax.set_xticks(x)
         row[0].legend(fontsize=6, ncol=3, loc='lower right')
         row[1].legend(fontsize=6, loc='upper right')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def points(trace: dict) -> str:
+    """What a trace's curves are made of: its windows (``--stats_every``), else its per-task lines."""
+    if trace['windows']:
+        return f"{len(trace['windows'])} windows"
+    return f"{len(trace['tasks'])} tasks (no --stats_every windows: one point per task)"
 
 
 def summary_table(traces: List[dict], labels: List[str]) -> str:
@@ -125,7 +134,7 @@ def main(argv=None) -> int:
         plot(traces, labels, a.keep_ratio, a.out / f'{a.name}.png')
     (a.out / f'{a.name}.json').write_text(json.dumps({'labels': labels, 'traces': traces}, indent=1) + '\n')
     (a.out / f'{a.name}.md').write_text(summary_table(traces, labels))
-    counts = ', '.join(f'{len(t["windows"])} windows' for t in traces)
+    counts = ', '.join(points(t) for t in traces)
     print(f'wrote {a.out / a.name}{"" if a.no_plot else ".png, "}.json and .md ({counts})')
     return 0
 

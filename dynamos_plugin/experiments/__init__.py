@@ -24,7 +24,7 @@ cell beside the committed reference's (``--reference-dir``, default ``results/``
 ``--measure-svhn-epoch`` writes ``<results>/benchmarks/svhn_epoch_time.json``, which the report quotes.
 
 A record names no machine: its ``command`` and ``log`` hold paths inside the repository relative to
-the repository root, and the data folder as it was given (``--base-path``; the default,
+the repository root, and the data folder as it was given (``--base_path``; the default,
 ``$DYNAMOS_DATA`` or else ``<repo>/data``, the README's folder, as ``$DYNAMOS_DATA`` is set or as
 ``data``; the committed records say ``../shared/data``, the folder they were run with). The process
 itself gets absolute paths (Mammoth changes directory into ``mammoth/``).

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import dynamos_plugin.experiments as package
+from dynamos_plugin.experiments.estimate import cell_wall_times, estimate_line
 from dynamos_plugin.experiments.execute import allow_starts, stop_active
 from dynamos_plugin.experiments.grid import DATASETS, DEFAULT_TABLES, METHODS, TABLES, Run, Settings, \
     default_mammoth_cmd, grid
 from dynamos_plugin.experiments.launch import run_grid
-from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, git_state, \
+from dynamos_plugin.experiments.records import REFERENCE_DIR as REFERENCE, default_results_dir, git_state, load_records, \
     recorded_default_data_path
 from dynamos_plugin.experiments.readme import update_readme
 from dynamos_plugin.experiments.report import report
@@ -61,9 +62,9 @@ def _add_running(p: argparse.ArgumentParser) -> None:
     run = p.add_argument_group('running')
     run.add_argument('-j', '--jobs', type=int, default=1, help='runs at a time (local executor; default 1)')
     run.add_argument('--threads', type=int, default=None, help='torch threads per run (default: cores / jobs)')
-    run.add_argument('--base-path', default=None,
-                     help='data folder, Mammoth\'s --base_path, recorded as given (default: $DYNAMOS_DATA, else '
-                          '<repo>/data, recorded as "data")')
+    run.add_argument('--base_path', '--base-path', dest='base_path', default=None,
+                     help='data folder, as Mammoth\'s --base_path (--base-path: the same), recorded as given '
+                          '(default: $DYNAMOS_DATA, else <repo>/data, recorded as "data")')
     run.add_argument('--runs-dir', type=Path, default=REPO / 'runs',
                      help='logs, one folder per run (default: runs/, git-ignored)')
     run.add_argument('--results-dir', type=Path, default=None,
@@ -146,12 +147,13 @@ def _where(settings: Settings) -> str:
             f'./run_experiments.sh --report --results-dir {shlex.quote(shown)}')
 
 
-def _dry_run(runs: List[Run], settings: Settings) -> int:
+def _dry_run(runs: List[Run], settings: Settings, jobs: int = 1) -> int:
     for run in runs:
         state = 'done' if settings.record_path(run).exists() else 'todo'
         print(f'[{state}] {shlex.join(settings.command(run))}')
-    n_done = sum(settings.record_path(r).exists() for r in runs)
-    print(f'{len(runs)} runs, {n_done} done, {len(runs) - n_done} to run (dry run: nothing was run)')
+    todo = [r for r in runs if not settings.record_path(r).exists()]
+    print(f'{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run (dry run: nothing was run)')
+    print(estimate_line(todo, cell_wall_times(load_records(REFERENCE)), jobs))
     print(_where(settings))
     return 0
 
@@ -199,7 +201,7 @@ def main(argv=None) -> int:
         return 2
     settings = _settings(a, mammoth_cmd)
     if a.dry_run:
-        return _dry_run(runs, settings)
+        return _dry_run(runs, settings, a.jobs)
     refusal = _dirty_refusal(settings.results_dir, a.allow_dirty)
     if refusal:
         print(refusal, file=sys.stderr)

@@ -104,6 +104,27 @@ def test_help_lists_the_model_and_backbone_flags_without_a_buffer_size(parse):
         assert re.search(rf'^\s+{flag}\b', out, re.M), flag
 
 
+
+def option_help(out: str, flag: str) -> str:
+    """The help text of FLAG in `--help`'s output, on one line."""
+    block = re.search(rf'^\s+{flag} [A-Z_]+(.*?)(?=^\s+--|\Z)', out, re.M | re.S).group(1)
+    return ' '.join(block.split())
+
+
+def test_help_shows_the_defaults_a_run_would_use(parse):
+    """With a buffer size, `--help` shows Table 5's Seq-MNIST buffer-500 row as the defaults (patch 0020):
+    kr 0.7, lambda 500, gamma 0.5, w_P 0.3, alpha 0.2, alpha_P 0.2, beta 2.0, lr 0.07, batch sizes 10."""
+    code, out, _ = parse(DYNAMOS + ['--buffer_size', '500', '--help'])
+    assert code == 0
+    expected = {'--keep_ratio': '0.7', '--policy_penalty': '500.0', '--reward_weight': '0.5', '--prototype_loss': '0.3',
+                '--alpha': '0.2', '--policy_alpha': '0.2', '--beta': '2.0', '--lr': '0.07', '--batch_size': '10',
+                '--minibatch_size': '10', '--n_epochs': '1'}
+    for flag, value in expected.items():
+        assert option_help(out, flag).endswith(f'(default: {value})'), (flag, option_help(out, flag))
+    code, out, _ = parse(DYNAMOS + ['--help'])  # without a buffer size: where the row's defaults are listed
+    assert code == 0
+    assert 'are listed by `--model dynamos --dataset seq-mnist --buffer_size N --help`' in ' '.join(out.split())
+
 def test_help_without_model_and_dataset_lists_them(parse):
     code, out, _ = parse(['--help'])
     assert code == 0
@@ -204,6 +225,51 @@ def test_a_failed_download_gives_its_reason(mammoth_imported, tmp_path, monkeypa
         f'MNIST not found in {tmp_path / "empty" / "MNIST" / "raw"} and it could not be downloaded '
         '(downloading train-images-idx3-ubyte.gz failed: urlopen error [Errno -2] Name or service not known (no network?))')
 
+
+
+def test_a_failed_load_leaves_no_folder_behind(mammoth_imported, tmp_path, monkeypatch):
+    """`--base_path DIR` where DIR does not exist and MNIST cannot be downloaded: the clear error (patch 0005),
+    and neither DIR nor DIR/MNIST/raw left behind as empty folders (patch 0019); a folder that existed stays."""
+    import torchvision.datasets.mnist
+    from utils.conf import base_path
+    from datasets.utils.mnist_data import load_mnist
+
+    def offline(url, **kwargs):
+        raise urllib.error.URLError('[Errno -2] Name or service not known')
+    monkeypatch.setattr(torchvision.datasets.mnist, 'download_and_extract_archive', offline)
+    monkeypatch.setattr(base_path, 'path', str(tmp_path / 'none' / 'deeper') + '/', raising=False)
+    with pytest.raises(FileNotFoundError, match='MNIST not found in'):
+        load_mnist(train=True)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / 'kept').mkdir()
+    monkeypatch.setattr(base_path, 'path', str(tmp_path / 'kept') + '/', raising=False)
+    with pytest.raises(FileNotFoundError, match='MNIST not found in'):
+        load_mnist(train=True)
+    assert [p.name for p in tmp_path.iterdir()] == ['kept'] and list((tmp_path / 'kept').iterdir()) == []
+
+
+def test_a_device_the_machine_lacks_stops_the_run_before_the_configuration_box(parse, monkeypatch):
+    """`--device cuda` without a GPU: the error comes from parsing (patch 0019), before the configuration box
+    that parsing prints last, and no device is chosen."""
+    from utils import conf
+    monkeypatch.delattr(conf.get_device, 'device', raising=False)  # chosen once per process: restored after
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(ValueError, match='no CUDA GPU is available'):
+        parse(DYNAMOS + ['--buffer_size', '500', '--device', 'cuda'], verbose=True)
+    assert not hasattr(conf.get_device, 'device')
+
+
+def test_the_default_data_folder_is_outside_mammoth(monkeypatch, tmp_path):
+    """Without `--base_path`, the plugin's default: `$DYNAMOS_DATA` (made absolute), else `data/` of the
+    repository, never inside the `mammoth/` submodule."""
+    import dynamos_plugin
+    from dynamos_plugin.glue.paths import MAMMOTH, REPO
+    monkeypatch.delenv('DYNAMOS_DATA', raising=False)
+    assert dynamos_plugin.default_data_path() == str(REPO / 'data')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('DYNAMOS_DATA', 'here')
+    assert dynamos_plugin.default_data_path() == str(tmp_path / 'here')
+    assert not dynamos_plugin.default_data_path().startswith(str(MAMMOTH))
 
 def test_checkpoint_messages(mammoth_imported, tmp_path):
     from utils.checkpoints import mammoth_load_checkpoint

@@ -52,3 +52,20 @@ def test_agent_trace_stores_the_log_relative_to_the_repository(tmp_path, monkeyp
     assert agent_trace.main([str(log), '--out', str(tmp_path / 'out'), '--no-plot']) == 0
     (trace,) = json.loads((tmp_path / 'out' / 'agent_trace.json').read_text())['traces']
     assert trace['log'] == 'results/run.log'
+
+
+def test_a_run_without_windows_is_plotted_per_task_with_a_tick_per_task(tmp_path, capsys, monkeypatch):
+    """A log without `--stats_every` (issue 27): one point per task, ticks at the tasks 1, 2, 3 only (not 1.5), and
+    the tool says so instead of "(0 windows)"."""
+    import matplotlib.pyplot as plt
+    from dynamos_plugin.stats import stat_names, stats_line
+    names = stat_names(2)
+    log = tmp_path / 'tasks.log'
+    log.write_text(''.join(stats_line({**{n: 0.5 for n in names}, 'steps': 10}, 2, 5, 50, task) + '\n'
+                           for task in (1, 2, 3)))
+    figures = []
+    monkeypatch.setattr(plt, 'close', figures.append)  # keep the figure to read its ticks
+    assert agent_trace.main([str(log), '--out', str(tmp_path / 'out')]) == 0
+    assert '(3 tasks (no --stats_every windows: one point per task))' in capsys.readouterr().out
+    for ax in figures[0].axes:
+        assert list(ax.get_xticks()) == [1, 2, 3]

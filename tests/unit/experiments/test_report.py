@@ -202,7 +202,8 @@ def test_a_single_seed_has_no_spread():
 def test_y_limits_zoom_to_the_data():
     assert plots.y_limits([90.0, 98.0]) == (89.0, 99.0)  # a margin of at least 1 point
     assert plots.y_limits([40.0, 80.0]) == pytest.approx((38.0, 82.0))  # 5 % of the range
-    assert plots.y_limits([80.0, 102.0]) == pytest.approx((78.9, 103.1))  # an error bar past 100: drawn whole
+    # an error bar past 100: the axis is clipped at 100.5 (issue 27), the range and margin taken from 80..100
+    assert plots.y_limits([80.0, 102.0]) == (79.0, 100.5)
     assert plots.y_limits([]) == (0.0, 100.0)
     assert plots.split_axis([72.0, 102.0], [12.0, 22.0])  # Seq-MNIST: SGD far below the others
     assert not plots.split_axis([40.0, 92.0], [14.0, 20.0])  # MNIST-360: close enough for one axis
@@ -261,7 +262,8 @@ def test_plots_use_one_colour_per_method_and_zoom_to_the_data(results, tmp_path)
     # 61.19 - 3.07 = 58.12, to its Dynamos at 500, 90.52 + 0.74 = 91.26: a panel of its own
     plt = KeptFigures()
     plots.plot_accuracy_vs_buffer(plt, '1', all_cells, tmp_path / 'mnist-360.png')
-    top, bottom = plt.figures[-1].axes[:2]
+    top, top_right, bottom = (plt.figures[-1].axes[i] for i in (0, 1, 2))  # panels: protocol, recalibrated
+    assert top_right.get_ylim() == top.get_ylim()  # the two evaluations on one scale
     margin = 0.05 * (91.256 - 58.12)
     assert top.get_ylim() == pytest.approx((58.12 - margin, 91.256 + margin))
     assert bottom.get_ylim() == pytest.approx((18.0 - 1, 18.712 + 0.69 + 1))
@@ -317,8 +319,17 @@ def test_intervals_recalibrated_columns_and_paired_verdicts(tmp_path):
     assert (dyn['recal_n'], dyn['recal_mean'], dyn['recal_std'], dyn['recal_ci95_low']) == ('3', '97.0', '0.5', '95.7579')
     plt = KeptFigures()
     plots.plot_accuracy_vs_buffer(plt, '2', cells.cells(records.load_records(results)), tmp_path / 'p.png')
-    labels = legend_colours(plt.figures[-1].axes[0])
-    assert labels['dynamos (recalibrated BN)'] == labels['dynamos'] and 'er (recalibrated BN)' in labels
+    protocol, recalibrated = plt.figures[-1].axes[:2]  # two panels (issue 27), one per evaluation
+    assert recalibrated.get_title() == 'BatchNorm statistics recalibrated'
+    left, right = legend_colours(protocol), legend_colours(recalibrated)
+    assert right['dynamos'] == left['dynamos'] and 'er' in right and right['dynamos (paper)'] == left['dynamos']
+    # the recalibrated panel draws the recalibrated means: Dynamos 97.0 at buffer 500
+    (dynamos,) = [c.lines[0] for c in recalibrated.containers if c.get_label() == 'dynamos']
+    assert list(dynamos.get_ydata()) == [97.0]
+    # the paper's line on top of ours, thicker
+    (paper,) = [c.lines[0] for c in protocol.containers if c.get_label() == 'dynamos (paper)']
+    ours = [c.lines[0] for c in protocol.containers if c.get_label() == 'dynamos'][0]
+    assert paper.get_zorder() > ours.get_zorder() and paper.get_linewidth() == 2.5 > ours.get_linewidth()
     plt.plt.close('all')
 
 
