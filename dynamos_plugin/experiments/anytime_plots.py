@@ -82,17 +82,22 @@ def plot_heatmap(plt, dataset: str, buffer, per_method: Dict[str, List[list]], m
                           if p['step'] == step and str(c) in p['class_accuracy']]
                 if values:
                     grid[i, j] = sum(values) / len(values)
-        image = ax.imshow(grid, aspect='auto', origin='lower', cmap='viridis', vmin=0, vmax=100, interpolation='nearest',
-                          extent=(steps[0], steps[-1], classes[0] - 0.5, classes[-1] + 0.5))
+        xs = np.array(steps, dtype=float)  # each point's cell reaches halfway to its neighbours
+        middles = (xs[1:] + xs[:-1]) / 2 if len(xs) > 1 else np.array([])
+        first_edge = xs[0] - (middles[0] - xs[0] if len(middles) else 0.5)
+        last_edge = xs[-1] + (xs[-1] - middles[-1] if len(middles) else 0.5)
+        edges = np.concatenate([[first_edge], middles, [last_edge]])
+        image = ax.pcolormesh(edges, np.arange(len(classes) + 1) - 0.5, grid, cmap='viridis', vmin=0, vmax=100)
         first = set()
         for event in arrivals(curves[0]):
-            for c in event['new']:
-                ax.plot([event['step']], [c], marker='|', color='white' if c not in first else 'red', markersize=7)
+            for c in (c for c in event['new'] if c in classes):
+                ax.plot([event['step']], [classes.index(c)], marker='|', color='white' if c not in first else 'red',
+                        markersize=7)
                 first.add(c)
         ax.set_title(f'{method} (n={len(curves)})')
         ax.set_xlabel('training step')
     axes[0][0].set_ylabel('class')
-    axes[0][0].set_yticks(range(len(classes)))
+    axes[0][0].set_yticks(range(len(classes)), [str(c) for c in classes])
     fig.colorbar(image, ax=axes[0].tolist(), label='test accuracy (%), mean over seeds')
     fig.suptitle(f'{dataset}, buffer {buffer}: per-class accuracy along the stream '
                  '(ticks: a class arrives; white: first time, red: again)', fontsize=10)
