@@ -50,7 +50,8 @@ print(f'run_study: {new["run"]}: ' + (f'DEFECT: differs from results/records/: {
 PY
     if [ "${STUDY_COMMIT:-0}" = 1 ]; then
       git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
-      git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
+      git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" \
+          "$STUDY/logs/$name.log" || echo "run_study: could not commit $name (commit it by hand)" >&2
     fi
   done
 done
