@@ -9,6 +9,9 @@ every line of one kind back from a log's text; the statistics of :mod:`dynamos_p
 both. Logs written before this format still read: :func:`read` also parses their prose statistics line
 (``Dynamos task 1: mean keep ratio per agent [...] ...``) and their ``Mask drift: {...}`` and
 ``Per-class accuracy: {...}`` lines into the same dictionaries.
+
+Mammoth's evaluation along the stream (``--eval_every``, patch 0030: ``mammoth/utils/anytime_eval.py``, which cannot
+import the plugin) writes the same format itself, kind ``anytime``.
 """
 
 import json
@@ -16,7 +19,7 @@ import re
 from typing import Dict, List
 
 PREFIX = 'dynamos-log '
-KINDS = ('stats', 'mask_drift', 'class_accuracy')
+KINDS = ('stats', 'mask_drift', 'class_accuracy', 'anytime')  # anytime: Mammoth's --eval_every (patch 0030)
 
 
 def format_line(kind: str, payload: dict) -> str:
@@ -38,7 +41,7 @@ def read(text: str, kind: str) -> List[dict]:
         record = json.loads(match.group(1))
         if record.pop('kind', None) == kind:
             found.append((match.start(), record))
-    found.extend(_LEGACY[kind](text))
+    found.extend(_LEGACY[kind](text) if kind in _LEGACY else ())
     return [record for _, record in sorted(found, key=lambda item: item[0])]
 
 

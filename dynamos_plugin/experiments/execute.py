@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import IO, Iterator, Optional, Tuple
 
+from dynamos_plugin import runlog
 from dynamos_plugin.experiments.grid import TABLES, Run, Settings
 from dynamos_plugin.experiments.records import git_state, hardware, write_json
 from dynamos_plugin.glue.paths import MAMMOTH, REPO, repo_relative
@@ -117,6 +118,9 @@ def _execute_locked(run: Run, settings: Settings, run_dir: Path, base: dict, loc
     reason = reason or _failure_reason(run, text, parsed, returncode)
     if reason is None:
         record.update(parsed, status='ok')
+        curve = runlog.read(text, 'anytime')  # --eval_every (patch 0030): the accuracy along the stream
+        if curve:
+            record['anytime'] = curve
         write_json(settings.record_path(run), record)
         return record
     record.update(status='failed', reason=reason, error=error_line(text) if returncode else None,

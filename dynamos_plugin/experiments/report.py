@@ -1,6 +1,7 @@
 """The report, from the records alone: ``<results>/report/`` holds table1.md, table2.md, table_svhn.md
 (mean ± std over seeds next to the paper; each also as ``.csv`` and as a LaTeX ``.tex`` tabular),
-comparison.md (every method side by side, wall times) and ``plots/accuracy_vs_buffer_<dataset>.png``.
+comparison.md (every method side by side, wall times) and ``plots/accuracy_vs_buffer_<dataset>.png``; for records
+with a curve along the stream (``--eval_every``), anytime.md and its plots (:mod:`.anytime`, :mod:`.anytime_plots`).
 
 A report of other results than the reference (a user's ``runs/results``) shows each cell beside the
 reference's (the committed ``results/``): the number the reproduction published for it."""
@@ -10,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from dynamos_plugin.experiments import anytime
+from dynamos_plugin.experiments.anytime_plots import write_anytime_plots
 from dynamos_plugin.experiments.cells import cells, fmt_cell, paired, spread, table_keys
 from dynamos_plugin.experiments.formats import table_csv, table_markdown, table_tex
 from dynamos_plugin.experiments.grid import METHODS, TABLE_METHODS, TABLES
@@ -415,6 +418,10 @@ def report(results_dir: Path, reference_dir: Optional[Path] = None) -> List[Path
         written += [out / fname, out / f'{stem}.csv', out / f'{stem}.tex']
     (out / 'comparison.md').write_text(_comparison_page(header, all_cells, records))
     written.append(out / 'comparison.md')
+    stream_page = anytime.markdown(records)  # records with a curve (--eval_every): anytime.md and its plots
+    if stream_page:
+        (out / 'anytime.md').write_text(stream_page + '\n' + header)
+        written += [out / 'anytime.md'] + write_anytime_plots(records, out / 'plots')
     return written + write_plots(all_cells, out / 'plots')
 
 

@@ -1,0 +1,127 @@
+"""The report's plots of the accuracy along the stream (records with a curve, Mammoth's ``--eval_every``):
+
+- ``anytime_<dataset>_buf<B>.png``: the accuracy on the classes seen so far against training steps, one line per
+  method (mean over seeds at each evaluation point) with a band from the lowest to the highest seed, the arrival of
+  every new class marked by a vertical line (the first arrival of each class darker);
+- ``anytime_heatmap_<dataset>_buf<B>.png``: per-class accuracy (class x step, mean over seeds), Dynamos and the Eq. 8
+  baseline (``msa``) side by side, arrivals of each class marked.
+
+Points are matched across seeds by their step (the stream of a dataset has the same length for every seed)."""
+
+from pathlib import Path
+from typing import Dict, List
+
+from dynamos_plugin.experiments.anytime import arrivals
+from dynamos_plugin.experiments.plots import METHOD_COLOURS
+
+
+def _curves(records: List[dict]) -> Dict[tuple, Dict[str, List[list]]]:
+    """(dataset, buffer) -> method -> the curves (lists of points) of its seeds."""
+    out: Dict[tuple, Dict[str, List[list]]] = {}
+    for r in sorted(records, key=lambda r: (r['method'], r['seed'])):
+        if r.get('status') == 'ok' and r.get('anytime'):
+            out.setdefault((r['dataset'], r['buffer']), {}).setdefault(r['method'], []).append(r['anytime'])
+    return out
+
+
+def _by_step(curves: List[list], value) -> Dict[int, List[float]]:
+    steps: Dict[int, List[float]] = {}
+    for points in curves:
+        for p in points:
+            v = value(p)
+            if v is not None:
+                steps.setdefault(p['step'], []).append(v)
+    return dict(sorted(steps.items()))
+
+
+def _mark_arrivals(ax, curve: List[dict], vertical: bool = True) -> None:
+    first = set()
+    for event in arrivals(curve):
+        new_class = any(c not in first for c in event['new'])
+        first |= set(event['new'])
+        style = dict(color='black', alpha=0.35 if new_class else 0.12, linewidth=0.8 if new_class else 0.5)
+        (ax.axvline if vertical else ax.axhline)(event['step'], **style)
+
+
+def plot_stream(plt, dataset: str, buffer, per_method: Dict[str, List[list]], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    any_curve = next(iter(per_method.values()))[0]
+    _mark_arrivals(ax, any_curve)
+    for method in sorted(per_method, key=lambda m: list(METHOD_COLOURS).index(m) if m in METHOD_COLOURS else 99):
+        curves = per_method[method]
+        steps = _by_step(curves, lambda p: p.get('seen_accuracy'))
+        xs = list(steps)
+        colour = METHOD_COLOURS.get(method, 'black')
+        ax.plot(xs, [sum(v) / len(v) for v in steps.values()], color=colour, linewidth=1.4,
+                label=f'{method} (n={len(curves)})')
+        ax.fill_between(xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()], color=colour,
+                        alpha=0.18, linewidth=0)
+    ax.set_xlabel('training step (vertical lines: a new class arrives; darker: its first arrival)')
+    ax.set_ylabel('accuracy on the classes seen so far (%)')
+    ax.set_ylim(0, 100)
+    ax.set_title(f'{dataset}, buffer {buffer}: accuracy along the stream (mean over seeds, band: lowest to highest seed)')
+    ax.legend(loc='lower right', fontsize=8)
+    ax.grid(alpha=0.3, axis='y')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_heatmap(plt, dataset: str, buffer, per_method: Dict[str, List[list]], methods, path: Path) -> None:
+    import numpy as np
+    fig, axes = plt.subplots(1, len(methods), figsize=(6 * len(methods), 3.8), sharey=True, squeeze=False)
+    image = None
+    for ax, method in zip(axes[0], methods):
+        curves = per_method[method]
+        classes = sorted({int(c) for points in curves for p in points for c in p['class_accuracy']})
+        steps = sorted({p['step'] for points in curves for p in points})
+        grid = np.full((len(classes), len(steps)), np.nan)
+        for j, step in enumerate(steps):
+            for i, c in enumerate(classes):
+                values = [p['class_accuracy'][str(c)] for points in curves for p in points
+                          if p['step'] == step and str(c) in p['class_accuracy']]
+                if values:
+                    grid[i, j] = sum(values) / len(values)
+        xs = np.array(steps, dtype=float)  # each point's cell reaches halfway to its neighbours
+        middles = (xs[1:] + xs[:-1]) / 2 if len(xs) > 1 else np.array([])
+        first_edge = xs[0] - (middles[0] - xs[0] if len(middles) else 0.5)
+        last_edge = xs[-1] + (xs[-1] - middles[-1] if len(middles) else 0.5)
+        edges = np.concatenate([[first_edge], middles, [last_edge]])
+        image = ax.pcolormesh(edges, np.arange(len(classes) + 1) - 0.5, grid, cmap='viridis', vmin=0, vmax=100)
+        first = set()
+        for event in arrivals(curves[0]):
+            for c in (c for c in event['new'] if c in classes):
+                ax.plot([event['step']], [classes.index(c)], marker='|', color='white' if c not in first else 'red',
+                        markersize=7)
+                first.add(c)
+        ax.set_title(f'{method} (n={len(curves)})')
+        ax.set_xlabel('training step')
+    axes[0][0].set_ylabel('class')
+    axes[0][0].set_yticks(range(len(classes)), [str(c) for c in classes])
+    fig.colorbar(image, ax=axes[0].tolist(), label='test accuracy (%), mean over seeds')
+    fig.suptitle(f'{dataset}, buffer {buffer}: per-class accuracy along the stream '
+                 '(ticks: a class arrives; white: first time, red: again)', fontsize=10)
+    fig.savefig(path, dpi=110, bbox_inches='tight')
+    plt.close(fig)
+
+
+def write_anytime_plots(records: List[dict], folder: Path) -> List[Path]:
+    """The plots of every (dataset, buffer) with curves; the heatmap where Dynamos and Eq. 8 both have one."""
+    curves = _curves(records)
+    if not curves:
+        return []
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for (dataset, buffer), per_method in sorted(curves.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        path = folder / f'anytime_{dataset}_buf{buffer or 0}.png'
+        plot_stream(plt, dataset, buffer, per_method, path)
+        written.append(path)
+        methods = [m for m in ('dynamos', 'msa') if m in per_method]
+        if methods:
+            path = folder / f'anytime_heatmap_{dataset}_buf{buffer or 0}.png'
+            plot_heatmap(plt, dataset, buffer, per_method, methods, path)
+            written.append(path)
+    return written

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The runs of the along-the-stream study (issue 28; README.md beside this file): the Table 1 (MNIST-360) and Seq-MNIST
+# buffer-500 cells with Mammoth's evaluation along the stream (patch 0030), through the runner, in priority order, one
+# run at a time with one thread. Resumable: finished runs (a record in records/ here) are skipped.
+#
+#   results/studies/mnist360-stream/run_study.sh      (from anywhere; runs from the repository root)
+#
+# After each run: its log is copied to logs/<run>.log without the machine's absolute paths, and its final accuracy is
+# compared with the committed record of the same run in results/records/ (the option must not change training: any
+# difference is printed as a DEFECT). With STUDY_COMMIT=1 the record and its log are committed at once.
+# Data: DYNAMOS_STUDY_DATA (default ../shared/data, the folder this project's machines keep MNIST in).
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+STUDY=results/studies/mnist360-stream
+DATA=${DYNAMOS_STUDY_DATA:-../shared/data}
+EVAL_FLAGS=${STUDY_EVAL_FLAGS:-"--eval_every 50 --eval_subset 1000"}
+# table method buffer, in priority order (seeds 0-2 of each)
+CELLS=(
+  "1 dynamos 500" "1 msa 500" "1 static 500"
+  "1 dynamos 200" "1 msa 200" "1 static 200"
+  "1 dynamos 100" "1 msa 100" "1 static 100"
+  "1 sgd 0" "1 er 500" "1 der 500" "1 derpp 500" "1 er 200" "1 der 200" "1 derpp 200" "1 er 100" "1 der 100" "1 derpp 100"
+  "2 dynamos 500" "2 msa 500" "2 static 500" "2 er 500" "2 derpp 500"
+)
+for cell in "${CELLS[@]}"; do
+  read -r table method buffer <<< "$cell"
+  dataset=$([ "$table" = 1 ] && echo mnist-360 || echo seq-mnist)
+  for seed in ${SEEDS:-0 1 2}; do
+    name="${dataset}__${method}__buf${buffer}__seed${seed}"
+    [ -f "$STUDY/records/$name.json" ] && continue
+    buffer_flag=(); [ "$buffer" != 0 ] && buffer_flag=(--buffer "$buffer")
+    ./run_experiments.sh --table "$table" --method "$method" "${buffer_flag[@]}" --seed "$seed" \
+        --extra-args="$EVAL_FLAGS" --base-path "$DATA" -j 1 --threads 1 \
+        --runs-dir runs/mnist360-stream --results-dir "$STUDY" || true
+    [ -f "$STUDY/records/$name.json" ] || { echo "run_study: $name did not finish" >&2; continue; }
+    mkdir -p "$STUDY/logs"
+    log="runs/mnist360-stream/table$table/$dataset/$method/buf$buffer/seed$seed/log.txt"
+    sed "s#$PWD/##g" "$log" > "$STUDY/logs/$name.log"
+    .venv/bin/python - "$STUDY/records/$name.json" "results/records/$name.json" <<'PY'
+import json, sys
+new = json.load(open(sys.argv[1]))
+try:
+    ref = json.load(open(sys.argv[2]))
+except FileNotFoundError:
+    print(f'run_study: {new["run"]}: no committed record to compare with'); sys.exit(0)
+keys = ('accuracy', 'per_task', 'accuracy_recal', 'per_task_recal')
+diffs = {k: (new.get(k), ref.get(k)) for k in keys if new.get(k) != ref.get(k)}
+print(f'run_study: {new["run"]}: ' + (f'DEFECT: differs from results/records/: {diffs}' if diffs else
+      f'final accuracy {new["accuracy"]} (recalibrated {new.get("accuracy_recal")}) equals the committed record'))
+PY
+    if [ "${STUDY_COMMIT:-0}" = 1 ]; then
+      git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
+      git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" \
+          "$STUDY/logs/$name.log" || echo "run_study: could not commit $name (commit it by hand)" >&2
+    fi
+  done
+done
