@@ -26,3 +26,18 @@ def test_accuracy_lines_drop_timestamps_and_are_idempotent(capsys):
     assert debug.compare(raw, {'a': {'lines': lines}}) == 0
     assert debug.compare(raw, {'a': {'lines': lines[:-1]}}) == 1
     assert 'DIFFERS a' in capsys.readouterr().out
+
+
+def test_the_committed_refactor_check_matches_except_the_drift_probes_own_line():
+    """results/benchmarks/refactor-check/: Mammoth's accuracy lines identical before and after issue 25 for all 12 cases;
+    only the drift probe's per-class line changed (its source moved into Mammoth's evaluation)."""
+    import json
+    debug = load()
+    folder = REPO / 'results' / 'benchmarks' / 'refactor-check'
+    before = json.loads((folder / 'debug-before-0d026e9.json').read_text())
+    after = json.loads((folder / 'debug-after-c60e14a.json').read_text())
+    assert sorted(before) == sorted(after) and len(before) == 12
+    mammoth_lines = lambda case: [line for line in debug.accuracy_lines('\n'.join(case['lines']))  # noqa: E731
+                                  if 'Per-class accuracy' not in line and 'class_accuracy' not in line]
+    for name in before:
+        assert mammoth_lines(before[name]) == mammoth_lines(after[name]) != [], name

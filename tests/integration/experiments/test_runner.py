@@ -35,7 +35,9 @@ def test_dry_run_prints_the_commands_and_runs_nothing(tmp_path, fake, runner, ca
     assert out[:3] == [f'[todo] {shlex.join(settings.command(grid.Run("2", "seq-mnist", "dynamos", 500, s)))}'
                        for s in range(3)]
     assert out[3] == '3 runs, 0 done, 3 to run (dry run: nothing was run)'
-    assert out[4].startswith(f'records: {tmp_path}/results/records/ ')
+    # Seq-MNIST Dynamos at buffer 500: about 460 s a run in the committed records, three runs: 0.4 h
+    assert out[4].startswith('estimated: 0.4 h of run time for 3 of the 3 runs to do (the committed wall times')
+    assert out[5].startswith(f'records: {tmp_path}/results/records/ ')
     assert calls() == [] and not (tmp_path / 'results').exists() and not (tmp_path / 'runs').exists()
 
 
@@ -49,7 +51,8 @@ def test_shell_entry_point_dry_run(tmp_path):
     assert lines[0].startswith(f'[todo] {REPO}/.venv/bin/python {REPO}/mammoth/main.py --model sgd --dataset mnist-360 ')
     assert f' --base_path {REPO}/data ' in lines[0]  # the README's data folder
     assert lines[1] == '1 runs, 0 done, 1 to run (dry run: nothing was run)'
-    assert lines[2].startswith(f'records: {tmp_path}/results/records/ ')
+    assert lines[2].startswith('estimated: 0.0 h of run time for 1 of the 1 runs to do')  # SGD: about 150 s
+    assert lines[3].startswith(f'records: {tmp_path}/results/records/ ')
 
 
 def test_a_closed_pipe_ends_a_dry_run_quietly(tmp_path):
