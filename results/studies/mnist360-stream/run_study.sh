@@ -5,6 +5,10 @@
 #
 #   results/studies/mnist360-stream/run_study.sh      (from anywhere; runs from the repository root)
 #
+# Workers: start the script twice (or more) in the same clone and they share the grid: each run is taken under a
+# lock (flock on runs/mnist360-stream/locks/<run>), which the system releases if its worker dies, so a killed run is
+# simply taken again by the next worker or the next start.
+#
 # After each run: its log is copied to logs/<run>.log without the machine's absolute paths, and its final accuracy is
 # compared with the committed record of the same run in results/records/ (the option must not change training: any
 # difference is printed as a DEFECT). With STUDY_COMMIT=1 the record and its log are committed at once.
@@ -13,6 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 STUDY=results/studies/mnist360-stream
 DATA=${DYNAMOS_STUDY_DATA:-../shared/data}
+[ -d "$DATA" ] || { echo "run_study: no data folder $DATA (set DYNAMOS_STUDY_DATA)" >&2; exit 1; }
+LOCKS=runs/mnist360-stream/locks
+mkdir -p "$LOCKS"
 EVAL_FLAGS=${STUDY_EVAL_FLAGS:-"--eval_every 50 --eval_subset 1000"}
 # table method buffer, in priority order (seeds 0-2 of each)
 CELLS=(
@@ -28,6 +35,9 @@ for cell in "${CELLS[@]}"; do
   for seed in ${SEEDS:-0 1 2}; do
     name="${dataset}__${method}__buf${buffer}__seed${seed}"
     [ -f "$STUDY/records/$name.json" ] && continue
+    exec {lock}>"$LOCKS/$name"
+    flock -n "$lock" || { exec {lock}>&-; continue; }          # another worker has it
+    [ -f "$STUDY/records/$name.json" ] && { exec {lock}>&-; continue; }   # finished while we waited
     buffer_flag=(); [ "$buffer" != 0 ] && buffer_flag=(--buffer "$buffer")
     ./run_experiments.sh --table "$table" --method "$method" "${buffer_flag[@]}" --seed "$seed" \
         --extra-args="$EVAL_FLAGS" --base-path "$DATA" -j 1 --threads 1 \
@@ -35,7 +45,9 @@ for cell in "${CELLS[@]}"; do
     [ -f "$STUDY/records/$name.json" ] || { echo "run_study: $name did not finish" >&2; continue; }
     mkdir -p "$STUDY/logs"
     log="runs/mnist360-stream/table$table/$dataset/$method/buf$buffer/seed$seed/log.txt"
-    sed "s#$PWD/##g" "$log" > "$STUDY/logs/$name.log"
+    # the runner passes the data folder to Mammoth as an absolute path: write it back as given (no machine path)
+    abs_data=$(cd "$DATA" && pwd)
+    sed -e "s#$abs_data#$DATA#g" -e "s#$PWD/##g" "$log" > "$STUDY/logs/$name.log"
     .venv/bin/python - "$STUDY/records/$name.json" "results/records/$name.json" <<'PY'
 import json, sys
 new = json.load(open(sys.argv[1]))
@@ -49,9 +61,13 @@ print(f'run_study: {new["run"]}: ' + (f'DEFECT: differs from results/records/: {
       f'final accuracy {new["accuracy"]} (recalibrated {new.get("accuracy_recal")}) equals the committed record'))
 PY
     if [ "${STUDY_COMMIT:-0}" = 1 ]; then
-      git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
-      git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" \
-          "$STUDY/logs/$name.log" || echo "run_study: could not commit $name (commit it by hand)" >&2
+      (
+        flock 9                                              # one worker commits at a time
+        git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
+        git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" \
+            "$STUDY/logs/$name.log" || echo "run_study: could not commit $name (commit it by hand)" >&2
+      ) 9>"$LOCKS/.commit"
     fi
+    exec {lock}>&-
   done
 done
