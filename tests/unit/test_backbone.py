@@ -211,8 +211,11 @@ def test_static_control_trains_with_msa_and_dynamos_refuses_it(mammoth_imported,
     from conftest import build_model, stream_batch
     base = ['--dataset', 'seq-mnist', '--buffer_size', '50', '--seed', '0', '--base_path', mnist_dir,
             '--backbone', 'gated-resnet', '--gate', 'static']
+    # strings made at run time, as the shell's are (not this file's literals, which Python may share): `gate ==
+    # 'static'`, not `gate is 'static'`, must recognise the command line's value
+    argv = [str(a).encode().decode() for a in ['--model', 'dynamos', *base]]
     with pytest.raises(ValueError, match='train the static-sparsity control with --model msa'):
-        build_model(['--model', 'dynamos', *base])
+        build_model(argv)
     model, dataset, _ = build_model(['--model', 'msa', *base])
     x, y, x0 = stream_batch(dataset)
     model.meta_begin_task(dataset)

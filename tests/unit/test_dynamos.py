@@ -7,6 +7,7 @@ an agent, and what the buffer stores.
 """
 
 import copy
+import inspect
 import logging
 import math
 from types import SimpleNamespace
@@ -66,6 +67,18 @@ def test_invalid_hyperparameters_fail_at_parse_time(mammoth_imported, capsys, fl
 def test_backbone_without_agents_is_refused(mammoth_imported, mnist_dir):
     with pytest.raises(ValueError, match='needs a backbone with agents'):
         build_model(BASE + ['--buffer_size', '50', '--backbone', 'ungated-resnet', '--base_path', str(mnist_dir)])
+
+
+def test_every_plugin_model_keeps_get_parser_static_like_mammoths_base(mammoth_imported):
+    """Mammoth declares ``ContinualModel.get_parser`` a staticmethod; a subclass that drops the decorator still
+    works when Mammoth calls it on the class, but breaks a user who calls it on a model instance."""
+    import argparse
+    from models import get_model_class
+    for name in ('dynamos', 'dynamos-variants', 'msa'):
+        cls = get_model_class(argparse.Namespace(model=name))
+        assert isinstance(inspect.getattr_static(cls, 'get_parser'), staticmethod), name
+        instance = cls.__new__(cls)  # no network needed: the parser is the class's
+        assert '--buffer_size' in instance.get_parser(argparse.ArgumentParser()).format_help()
 
 
 def test_nan_in_action_probabilities_names_the_step(mammoth_imported, mnist_dir):
