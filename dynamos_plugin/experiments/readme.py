@@ -6,10 +6,12 @@
 
 Blocks: ``quick-start`` (what the first command gives), ``run-time`` (the grid's wall time), ``claims`` (the
 paper's claims, one verdict each), ``status`` (the comparisons behind them), ``gap`` (the cells against the
-paper), ``authors-code`` (the authors' code's anchor records, ``results/anchors/authors-code/``) and ``speed`` (the step benchmark and the whole run)."""
+paper), ``authors-code`` (the authors' code's anchor records, ``results/anchors/authors-code/``), ``speed`` (the step
+benchmark and the whole run) and ``mutation`` (the mutation runs and their rechecks, ``results/benchmarks/mutation/``)."""
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -28,6 +30,7 @@ NAMES = {'msa': 'Eq. 8', 'static': 'static', 'sgd': 'SGD', 'er': 'ER', 'der': 'D
 SECTION6 = Path('section6') / 'summary.json'
 BENCHMARK = Path('benchmarks') / 'benchmark.json'
 WHOLE_RUN = Path('benchmarks') / 'whole_run.json'
+MUTATION = Path('benchmarks') / 'mutation'
 
 
 def _ci(c: dict) -> str:
@@ -435,14 +438,55 @@ def speed(r: Results) -> str:
         '`whole_run.json`).'])
 
 
+def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
+    """One row per mutation run (``<run>/mutation.json``, oldest first) with what its recheck (``recheck.json``
+    beside it, if any) found of its survivors: killed by a test written since, still surviving (each explained as
+    equivalent on the triage page), or no longer in the code. ``here``: the runs' folder as seen from the page."""
+    runs = []
+    for report in (r.dir / MUTATION).glob('*/mutation.json'):
+        recheck = report.parent / 'recheck.json'
+        runs.append((report.parent.name, json.loads(report.read_text()),
+                     json.loads(recheck.read_text()) if recheck.exists() else None))
+    if not runs:
+        return 'No mutation run is committed yet.'
+    rows = ['| run | modules | commit | wall time | mutants | killed in the run | survivors killed since by a test | '
+            'equivalent (explained) | no longer in the code | rechecked at |',
+            '|---|---|---|---|---:|---:|---:|---:|---:|---|']
+    survivors, since = 0, Counter()
+    for name, m, rc in sorted(runs, key=lambda run: run[1]['date']):
+        modules = ', '.join(f'`{module.removeprefix("dynamos_plugin/")}`' for module in m['per_module'])
+        found = Counter(x['recheck'] for x in rc['mutants']) if rc else Counter()
+        survivors += m['survived']
+        since.update(found)
+        after = (f'{found["killed"]} | {found["survived"]} | {found["no longer applies"]} | `{rc["commit"]}`' if rc
+                 else '- | - | - | not yet')
+        rows.append(f'| [{name}/]({here}{name}/mutation.md) | {modules} | `{m["commit"][:7]}` | '
+                    f'{m["exec_s"] / 60:.0f} min, {m["workers"]} worker{"s" * (m["workers"] > 1)} | {m["total"]} | '
+                    f'{m["killed"]} ({100 * m["killed"] / m["total"]:.1f} %) | {after} |')
+    if not all(rc for *_, rc in runs):
+        return '\n'.join([*rows, '', 'A run without a recheck has survivors not yet triaged.'])
+    return '\n'.join([*rows, '', (
+        f'Of the {survivors} survivors of these runs, {since["killed"]} are killed by tests written since and '
+        f'{since["survived"]} are equivalent (no input the code can receive tells them from the original), each '
+        + (f'explained on [the triage page]({here}README.md)' if here else 'explained below')
+        + (f'; {gone} {"lies" if gone == 1 else "lie"} in lines rewritten since' if (gone := since['no longer applies'])
+           else '')
+        + '.')])
+
+
 BLOCKS: Dict[str, Callable[[Results], str]] = {
     'quick-start': quick_start, 'run-time': run_time, 'claims': claims, 'status': status, 'gap': gap,
-    'authors-code': authors_code, 'speed': speed}
+    'authors-code': authors_code, 'speed': speed, 'mutation': mutation}
 
 
-def blocks(results_dir: Path) -> Dict[str, str]:
+# pages under results/ with generated blocks of their own (paths relative to the results folder)
+PAGES: Dict[Path, Dict[str, Callable[[Results], str]]] = {
+    MUTATION / 'README.md': {'mutation': lambda r: mutation(r, here='')}}
+
+
+def blocks(results_dir: Path, generators: Optional[Dict[str, Callable[[Results], str]]] = None) -> Dict[str, str]:
     r = Results(results_dir)
-    return {name: make(r) for name, make in BLOCKS.items()}
+    return {name: make(r) for name, make in (BLOCKS if generators is None else generators).items()}
 
 
 def render(text: str, generated: Dict[str, str]) -> str:
@@ -460,9 +504,15 @@ def block_names(text: str) -> List[str]:
 
 
 def update_readme(readme: Path, results_dir: Path) -> bool:
-    """Rewrites the generated blocks of ``readme`` from ``results_dir``; True when the file changed."""
-    text = readme.read_text()
-    new = render(text, blocks(results_dir))
-    if new != text:
-        readme.write_text(new)
-    return new != text
+    """Rewrites the generated blocks of ``readme`` and of the ``PAGES`` under ``results_dir`` from ``results_dir``;
+    True when a file changed."""
+    changed = False
+    for path, generators in [(readme, None), *((results_dir / page, g) for page, g in PAGES.items())]:
+        if not path.exists():
+            continue
+        text = path.read_text()
+        new = render(text, blocks(results_dir, generators))
+        if new != text:
+            path.write_text(new)
+            changed = True
+    return changed

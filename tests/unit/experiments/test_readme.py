@@ -70,3 +70,63 @@ def test_study_pages_quote_the_authors_code_as_its_anchor_records_give_it(page):
     text = (REPO / 'results' / 'studies' / page / 'README.md').read_text()
     quoted = ['72.43 ± 6.94', '84.00 ± 5.27', '-11.57 [-41.29, +18.16]']
     assert all(q in block for q in quoted) and all(q in text for q in quoted)
+
+
+def test_the_pages_blocks_are_what_the_generator_writes():
+    """Pages under results/ with generated blocks (the mutation triage page) are as current as the README's."""
+    for page, generators in readme.PAGES.items():
+        text = (REPO / 'results' / page).read_text()
+        generated = readme.blocks(REPO / 'results', generators)
+        assert sorted(readme.block_names(text)) == sorted(generated), page
+        for name, block in generated.items():
+            assert f'<!-- generated:{name} -->\n{block}\n<!-- /generated:{name} -->' in text, \
+                f'{page}: block {name} is stale; run ./run_experiments.sh --report'
+
+
+def _mutation_run(results, name, date, total, killed, survivors, recheck=None):
+    import json
+    run = results / 'benchmarks' / 'mutation' / name
+    run.mkdir(parents=True)
+    (run / 'mutation.json').write_text(json.dumps({
+        'date': date, 'commit': 'abcdef1234', 'exec_s': 1800, 'workers': 2, 'total': total, 'killed': killed,
+        'survived': survivors, 'per_module': {'dynamos_plugin/losses.py': {}, 'dynamos_plugin/variants/x.py': {}}}))
+    if recheck is not None:
+        (run / 'recheck.json').write_text(json.dumps({'commit': '1234567', 'mutants': [
+            {'recheck': outcome} for outcome, n in recheck.items() for _ in range(n)]}))
+
+
+def test_the_mutation_block_counts_each_run_and_its_recheck(tmp_path):
+    results = tmp_path / 'results'
+    assert readme.mutation(readme.Results(results)) == 'No mutation run is committed yet.'
+    _mutation_run(results, 'b', '2026-12-02 10:00', 40, 30, 10)  # newer, not rechecked yet
+    _mutation_run(results, 'a', '2026-12-01 10:00', 200, 190, 10, {'killed': 6, 'survived': 3, 'no longer applies': 1})
+    block = readme.mutation(readme.Results(results)).splitlines()
+    # oldest first; 190 / 200 = 95.0 %, 30 / 40 = 75.0 %; 1800 s = 30 min
+    assert block[2] == ('| [a/](results/benchmarks/mutation/a/mutation.md) | `losses.py`, `variants/x.py` | `abcdef1` | '
+                        '30 min, 2 workers | 200 | 190 (95.0 %) | 6 | 3 | 1 | `1234567` |')
+    assert block[3].endswith('| 40 | 30 (75.0 %) | - | - | - | not yet |')
+    assert block[-1] == 'A run without a recheck has survivors not yet triaged.'
+    (results / 'benchmarks' / 'mutation' / 'b' / 'recheck.json').write_text(
+        '{"commit": "7654321", "mutants": [' + ', '.join(['{"recheck": "killed"}'] * 4 + ['{"recheck": "survived"}'] * 6)
+        + ']}')
+    page = readme.mutation(readme.Results(results), here='')
+    # 10 + 10 survivors; killed 6 + 4, equivalent 3 + 6, one in a line rewritten since
+    assert page.splitlines()[2].startswith('| [a/](a/mutation.md) |')
+    assert page.endswith('Of the 20 survivors of these runs, 10 are killed by tests written since and 9 are equivalent '
+                         '(no input the code can receive tells them from the original), each explained below; 1 lies in '
+                         'lines rewritten since.')
+
+
+def test_the_triage_page_explains_every_survivor_a_recheck_left():
+    """Each run's section of the triage page has one `equivalent` row per mutant its recheck still finds alive."""
+    import json
+    import re
+    page = (REPO / 'results' / 'benchmarks' / 'mutation' / 'README.md').read_text()
+    sections = re.split(r'\n(?=## )', page)
+    for recheck in sorted((REPO / 'results' / 'benchmarks' / 'mutation').glob('*/recheck.json')):
+        name = recheck.parent.name
+        alive = sum(m['recheck'] == 'survived' for m in json.loads(recheck.read_text())['mutants'])
+        section = [s for s in sections if s.startswith('## ') and f'({name}/mutation.md)' in s.split('\n\n')[1]]
+        assert len(section) == 1, f'one section of the triage page names the run {name}/ in its first paragraph'
+        rows = [line for line in section[0].splitlines() if re.match(r'\| \d', line)]
+        assert sum('| equivalent' in row for row in rows) == alive, name
