@@ -336,7 +336,8 @@ def recheck(report: Path, workers: int = 1, timeout: float = 300) -> int:
     from concurrent.futures import ThreadPoolExecutor
     survivors = json.loads(report.read_text())['surviving']
     copied_from = dict(commit=git('rev-parse', '--short', 'HEAD'),
-                       dirty=bool(git('status', '--porcelain', '--untracked-files=no')))
+                       dirty=bool(git('status', '--porcelain', '--untracked-files=no',
+                                              '--ignore-submodules=dirty')))
     tmp = Path(tempfile.mkdtemp(prefix='dynamos-recheck-'))
     try:
         trees = [tmp / f'tree{k}' for k in range(max(1, workers))]
@@ -412,7 +413,8 @@ def main(argv=None) -> int:
     tree = tmp / 'tree'
     try:
         copied_from = dict(commit=git('rev-parse', '--short', 'HEAD'),  # the tree the mutants are made from
-                           dirty=bool(git('status', '--porcelain', '--untracked-files=no')))
+                           dirty=bool(git('status', '--porcelain', '--untracked-files=no',
+                                              '--ignore-submodules=dirty')))
         copy_tree(tree)
         (tree / '.mutation').mkdir()
         session = tree / '.mutation' / 'session.sqlite'
