@@ -188,6 +188,15 @@ def fill_buffer(model, n=20, n_attention=None):
                           logits=torch.randn(n, 10), attentions=attentions)
 
 
+def task_batches(model, dataset):
+    """Starts a task as Mammoth's training loop does (its loaders, ``meta_begin_task``, train mode) and returns an
+    iterator over the task's stream batches: (inputs, labels, not-augmented inputs)."""
+    train_loader, _ = dataset.get_data_loaders()
+    model.meta_begin_task(dataset)
+    model.net.train()
+    return (tuple(batch[:3]) for batch in train_loader)
+
+
 def stream_batch(dataset):
     train_loader, _ = dataset.get_data_loaders()
     x, y, x0 = next(iter(train_loader))[:3]

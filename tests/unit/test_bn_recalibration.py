@@ -7,7 +7,7 @@ model's recent stream batches and its buffer's examples."""
 import pytest
 import torch
 
-from conftest import build_model
+from conftest import build_model, task_batches
 
 
 def trained(mnist_dir, model, *flags, steps=4):
@@ -19,13 +19,9 @@ def trained(mnist_dir, model, *flags, steps=4):
     else:
         args += ['--warmup', '0']
     model, dataset, _ = build_model(args)
-    train_loader, _ = dataset.get_data_loaders()
-    model.meta_begin_task(dataset)
-    model.net.train()
-    batches = iter(train_loader)
+    batches = task_batches(model, dataset)
     for _ in range(steps):
-        x, y, x0 = next(batches)[:3]
-        model.meta_observe(x, y, x0, epoch=0)
+        model.meta_observe(*next(batches), epoch=0)
     return model, dataset
 
 

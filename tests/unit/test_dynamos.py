@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import DYNAMOS_SEQ_MNIST as BASE, record_outputs
-from conftest import build_model, constants, fill_buffer, stream_batch
+from conftest import build_model, constants, fill_buffer, stream_batch, task_batches
 
 
 def test_user_command_gets_table5(mammoth_imported):
@@ -224,14 +224,11 @@ def test_warmup_in_iterations_calls_no_agent_and_only_in_task_1(mammoth_imported
     model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
                                      '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
     assert model.warmup_unit == 'iterations'
-    train_loader, _ = dataset.get_data_loaders()
-    model.meta_begin_task(dataset)
-    model.net.train()
-    batches = iter(train_loader)
+    batches = task_batches(model, dataset)
     for _ in range(2):
-        warmup_step_is_ungated(model, *next(batches)[:3], epoch=0)
+        warmup_step_is_ungated(model, *next(batches), epoch=0)
     calls = AgentCalls(model.net)
-    x, y, x0 = next(batches)[:3]
+    x, y, x0 = next(batches)
     model.meta_observe(x, y, x0, epoch=0)  # the third step: the agents act, the buffer counts the batch
     assert calls.count == 4 and model.buffer.num_seen_examples == len(y)
     model.meta_end_task(dataset)
@@ -247,14 +244,11 @@ def test_warmup_in_epochs_calls_no_agent_and_only_in_task_1(mammoth_imported, mn
     model, dataset, _ = build_model(['--model', 'dynamos', '--dataset', 'seq-mnist', '--buffer_size', '50',
                                      '--n_epochs', '3', '--warmup', '2', '--seed', '0', '--base_path', mnist_dir])
     assert model.warmup_unit == 'epochs'
-    train_loader, _ = dataset.get_data_loaders()
-    model.meta_begin_task(dataset)
-    model.net.train()
-    batches = iter(train_loader)
+    batches = task_batches(model, dataset)
     for epoch in (0, 0, 1):  # two steps of epoch 0 and one of epoch 1: all warm-up
-        warmup_step_is_ungated(model, *next(batches)[:3], epoch=epoch)
+        warmup_step_is_ungated(model, *next(batches), epoch=epoch)
     calls = AgentCalls(model.net)
-    x, y, x0 = next(batches)[:3]
+    x, y, x0 = next(batches)
     model.meta_observe(x, y, x0, epoch=2)
     assert calls.count == 4
     model.meta_end_task(dataset)
