@@ -31,6 +31,7 @@ SECTION6 = Path('section6') / 'summary.json'
 BENCHMARK = Path('benchmarks') / 'benchmark.json'
 WHOLE_RUN = Path('benchmarks') / 'whole_run.json'
 MUTATION = Path('benchmarks') / 'mutation'
+CPU_COST = Path('benchmarks') / 'cpu_cost.json'
 
 
 def _ci(c: dict) -> str:
@@ -438,6 +439,35 @@ def speed(r: Results) -> str:
         '`whole_run.json`).'])
 
 
+def startup(r: Results) -> str:
+    """What a command costs before training (``benchmarks/cpu_cost.py startup``)."""
+    c = (r.json(CPU_COST) or {}).get('startup')
+    if c is None:
+        return 'No start-up measurement is committed yet (`benchmarks/cpu_cost.py startup`).'
+    m = c['median_cpu_s']
+    return (f'`--help` and an argument error take {m["help"]:.1f} and {m["argument_error"]:.1f} s of CPU here, of which '
+            f'{m["import_torch"]:.1f} s is `import torch, torchvision` alone (median of {c["repeats"]}, one thread, '
+            f'user + system time of the child process, at a load average of {c["load_average_at_start"]:.1f} on this '
+            f'project\'s 2-core machine, commit `{c["commit"][:7]}`; `benchmarks/cpu_cost.py startup`, '
+            '[cpu_cost.json](results/benchmarks/cpu_cost.json)).')
+
+
+def anytime_cost(r: Results) -> str:
+    """The evaluation along the stream's share of a run (``benchmarks/cpu_cost.py anytime``)."""
+    c = (r.json(CPU_COST) or {}).get('anytime')
+    if c is None:
+        return 'The evaluation along the stream (`--eval_every`): its cost is not measured yet (`benchmarks/cpu_cost.py anytime`).'
+    w, wo = c['with'], c['without']
+    same = w['accuracy'] == wo['accuracy'] and w.get('accuracy_recal') == wo.get('accuracy_recal')
+    return (f'The evaluation along the stream (`--eval_every`, patch 0030) costs, in one MNIST-360 Dynamos run (buffer '
+            f'500, seed 0, one thread, both runs at once on this project\'s 2-core machine, commit `{c["commit"][:7]}`): '
+            f'{w["cpu_s"]:.1f} CPU s with `--eval_every 100 --eval_subset 1000` against {wo["cpu_s"]:.1f} without, **{100 * c["extra_cpu"]:+.1f} %** (user + system time; '
+            + (f'the same final accuracy, {w["accuracy"]:.2f} / recalibrated {w["accuracy_recal"]:.2f}' if same else
+               f'**different final accuracies**, {w["accuracy"]:.2f} against {wo["accuracy"]:.2f}')
+            + '; `benchmarks/cpu_cost.py anytime`, [cpu_cost.json](results/benchmarks/cpu_cost.json)); every 50 steps, '
+            'about twice that.')
+
+
 def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
     """One row per mutation run (``<run>/mutation.json``, oldest first) with what its recheck (``recheck.json``
     beside it, if any) found of its survivors: killed by a test written since, still surviving (each explained as
@@ -476,7 +506,8 @@ def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
 
 BLOCKS: Dict[str, Callable[[Results], str]] = {
     'quick-start': quick_start, 'run-time': run_time, 'claims': claims, 'status': status, 'gap': gap,
-    'authors-code': authors_code, 'speed': speed, 'mutation': mutation}
+    'authors-code': authors_code, 'speed': speed, 'mutation': mutation, 'startup': startup,
+    'anytime-cost': anytime_cost}
 
 
 # pages under results/ with generated blocks of their own (paths relative to the results folder)

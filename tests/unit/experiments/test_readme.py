@@ -130,3 +130,27 @@ def test_the_triage_page_explains_every_survivor_a_recheck_left():
         assert len(section) == 1, f'one section of the triage page names the run {name}/ in its first paragraph'
         rows = [line for line in section[0].splitlines() if re.match(r'\| \d', line)]
         assert sum('| equivalent' in row for row in rows) == alive, name
+
+
+def test_the_cpu_cost_blocks_quote_the_benchmark_file(tmp_path):
+    import json
+    results = tmp_path / 'results'
+    assert 'not measured yet' in readme.anytime_cost(readme.Results(results))
+    (results / 'benchmarks').mkdir(parents=True)
+    common = {'commit': 'abcdef1234', 'load_average_at_start': 2.04}
+    run = {'accuracy': 68.23, 'accuracy_recal': 74.71}
+    (results / 'benchmarks' / 'cpu_cost.json').write_text(json.dumps({
+        'startup': {**common, 'repeats': 3, 'median_cpu_s': {'help': 5.54, 'argument_error': 5.26, 'import_torch': 3.3}},
+        'anytime': {**common, 'with': {**run, 'cpu_s': 638.7}, 'without': {**run, 'cpu_s': 576.4},
+                    'extra_cpu': 0.1081}}))
+    r = readme.Results(results)
+    assert readme.startup(r).startswith('`--help` and an argument error take 5.5 and 5.3 s of CPU here, of which 3.3 s '
+                                        'is `import torch, torchvision` alone (median of 3,')
+    assert 'load average of 2.0' in readme.startup(r) and 'commit `abcdef1`' in readme.startup(r)
+    block = readme.anytime_cost(r)
+    assert '638.7 CPU s with `--eval_every 100 --eval_subset 1000` against 576.4 without, **+10.8 %**' in block
+    assert 'the same final accuracy, 68.23 / recalibrated 74.71' in block
+    data = json.loads((results / 'benchmarks' / 'cpu_cost.json').read_text())
+    data['anytime']['with']['accuracy'] = 68.24  # the option changed training: the block says so
+    (results / 'benchmarks' / 'cpu_cost.json').write_text(json.dumps(data))
+    assert '**different final accuracies**, 68.24 against 68.23' in readme.anytime_cost(readme.Results(results))
