@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     if 'startup' in a.parts:
         results['startup'] = {**common, **startup(a.repeats)}
     if 'anytime' in a.parts:
-        results['anytime'] = {**common, **anytime(a.base_path or str(default_data_path()))}
+        results['anytime'] = {**common, **anytime(str(Path(a.base_path or default_data_path()).resolve()))}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=1) + '\n')
     print(json.dumps(results, indent=1))

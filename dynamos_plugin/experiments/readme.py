@@ -482,26 +482,29 @@ def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
     rows = ['| run | modules | commit | wall time | mutants | killed in the run | survivors killed since by a test | '
             'equivalent (explained) | no longer in the code | rechecked at |',
             '|---|---|---|---|---:|---:|---:|---:|---:|---|']
-    survivors, since = 0, Counter()
+    since = Counter()
     for name, m, rc in sorted(runs, key=lambda run: run[1]['date']):
         modules = ', '.join(f'`{module.removeprefix("dynamos_plugin/")}`' for module in m['per_module'])
         found = Counter(x['recheck'] for x in rc['mutants']) if rc else Counter()
-        survivors += m['survived']
         since.update(found)
         after = (f'{found["killed"]} | {found["survived"]} | {found["no longer applies"]} | `{rc["commit"]}`' if rc
                  else '- | - | - | not yet')
         rows.append(f'| [{name}/]({here}{name}/mutation.md) | {modules} | `{m["commit"][:7]}` | '
                     f'{m["exec_s"] / 60:.0f} min, {m["workers"]} worker{"s" * (m["workers"] > 1)} | {m["total"]} | '
                     f'{m["killed"]} ({100 * m["killed"] / m["total"]:.1f} %) | {after} |')
-    if not all(rc for *_, rc in runs):
-        return '\n'.join([*rows, '', 'A run without a recheck has survivors not yet triaged.'])
-    return '\n'.join([*rows, '', (
-        f'Of the {survivors} survivors of these runs, {since["killed"]} are killed by tests written since and '
-        f'{since["survived"]} are equivalent (no input the code can receive tells them from the original), each '
-        + (f'explained on [the triage page]({here}README.md)' if here else 'explained below')
-        + (f'; {gone} {"lies" if gone == 1 else "lie"} in lines rewritten since' if (gone := since['no longer applies'])
-           else '')
-        + '.')])
+    if not any(rc for *_, rc in runs):
+        return '\n'.join([*rows, '', 'No run is rechecked yet.'])
+    survivors = sum(m['survived'] for _, m, rc in runs if rc)
+    page = f'[the triage page]({here}README.md)' if here else 'below'
+    text = (f'Of the {survivors} survivors of the rechecked runs, {since["killed"]} are killed by tests written since '
+            f'and {since["survived"]} are equivalent (no input the code can receive tells them from the original), each '
+            f'explained {"on " * bool(here)}{page}'
+            + (f'; {gone} {"lies" if gone == 1 else "lie"} in lines rewritten since' if (gone := since['no longer applies'])
+               else '') + '.')
+    unchecked = [f'`{name}/` ({m["survived"]} survivors)' for name, m, rc in runs if not rc]
+    if unchecked:
+        text += f' Not rechecked, their survivors triaged by hand {"on " * bool(here)}{page}: {", ".join(unchecked)}.'
+    return '\n'.join([*rows, '', text])
 
 
 BLOCKS: Dict[str, Callable[[Results], str]] = {
