@@ -88,10 +88,12 @@ def quick_start(r: Results) -> str:
             + ' / '.join(f'{rec["accuracy"]:.2f}' for rec in runs) + ' % (mean '
             f'{cell["mean"]:.2f} ± {cell["std"]:.2f}; Task-IL ' + ' / '.join(f'{rec["task_il"]:.2f}' for rec in runs)
             + f' %); the paper reports {PAPER["seq-mnist", "dynamos", 500][0]:.2f} %. On this project\'s 2-core CPU '
-            f'machine they took ' + ' / '.join(f'{w:.0f}' for w in walls) + f' s ({min(walls) / 60:.1f} to '
+            f'machine ({" / ".join(sorted({rec["hardware"]["cpu"] for rec in runs}))}) they took ' + ' / '.join(f'{w:.0f}' for w in walls) + f' s ({min(walls) / 60:.1f} to '
             f'{max(walls) / 60:.1f} min, the `wall_s` of those records) at {" or ".join(map(str, threads))} '
             f'thread(s) per run, two runs at a time (the grid\'s `-j 2`); without `OMP_NUM_THREADS`, Mammoth uses '
-            f'two threads.')
+            f'two threads. A seed repeats a run to the last digit on the same CPU model only: another model\'s kernels '
+            f'round differently, and over a run the difference grows into another run of the same seed ([the stream '
+            f'study](results/studies/mnist360-stream/README.md#hardware)).')
 
 
 def run_time(r: Results) -> str:
