@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dynamos_plugin.experiments.records import git_state
+from dynamos_plugin.experiments.records import git_state, hardware
 from dynamos_plugin.glue.paths import MAMMOTH, REPO, default_data_path
 
 OUT = REPO / 'results' / 'benchmarks' / 'cpu_cost.json'
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
     state = git_state(REPO)
     common = {'commit': state['commit'], 'dirty': state['dirty'], 'date': time.strftime('%Y-%m-%d %H:%M'),
-              'load_average_at_start': round(os.getloadavg()[0], 2)}
+              'load_average_at_start': round(os.getloadavg()[0], 2), 'cpu': hardware().get('cpu')}
     if 'startup' in a.parts:
         results['startup'] = {**common, **startup(a.repeats)}
     if 'anytime' in a.parts:
