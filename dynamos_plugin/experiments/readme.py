@@ -454,20 +454,25 @@ def startup(r: Results) -> str:
             '[cpu_cost.json](results/benchmarks/cpu_cost.json)).')
 
 
-def anytime_cost(r: Results) -> str:
-    """The evaluation along the stream's share of a run (``benchmarks/cpu_cost.py anytime``)."""
+def anytime_cost(r: Results, here: str = 'results/benchmarks/') -> str:
+    """The evaluation along the stream's share of a run (``benchmarks/cpu_cost.py anytime``). ``here``: the
+    benchmarks folder as seen from the page the block is on."""
     c = (r.json(CPU_COST) or {}).get('anytime')
     if c is None:
         return 'The evaluation along the stream (`--eval_every`): its cost is not measured yet (`benchmarks/cpu_cost.py anytime`).'
     w, wo = c['with'], c['without']
     same = w['accuracy'] == wo['accuracy'] and w.get('accuracy_recal') == wo.get('accuracy_recal')
+    cpu = f' ({c["cpu"]})' if c.get('cpu') else ''
+    wall = (f' Wall time, which the load moves more: {w["wall_s"]:.0f} s against {wo["wall_s"]:.0f} s '
+            f'({100 * (w["wall_s"] / wo["wall_s"] - 1):+.1f} %).' if 'wall_s' in w and 'wall_s' in wo else '')
     return (f'The evaluation along the stream (`--eval_every`, patch 0030) costs, in one MNIST-360 Dynamos run (buffer '
-            f'500, seed 0, one thread, both runs at once on this project\'s 2-core machine, commit `{c["commit"][:7]}`): '
+            f'500, seed 0, one thread, both runs at once on this project\'s 2-core machine{cpu}, load average '
+            f'{c["load_average_at_start"]:.1f} at the start, commit `{c["commit"][:7]}`): '
             f'{w["cpu_s"]:.1f} CPU s with `--eval_every 100 --eval_subset 1000` against {wo["cpu_s"]:.1f} without, **{100 * c["extra_cpu"]:+.1f} %** (user + system time; '
             + (f'the same final accuracy, {w["accuracy"]:.2f} / recalibrated {w["accuracy_recal"]:.2f}' if same else
                f'**different final accuracies**, {w["accuracy"]:.2f} against {wo["accuracy"]:.2f}')
-            + '; `benchmarks/cpu_cost.py anytime`, [cpu_cost.json](results/benchmarks/cpu_cost.json)); every 50 steps, '
-            'about twice that.')
+            + f'; `benchmarks/cpu_cost.py anytime`, [cpu_cost.json]({here}cpu_cost.json)); every 50 steps, '
+            'about twice that.' + wall)
 
 
 def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
@@ -517,7 +522,8 @@ BLOCKS: Dict[str, Callable[[Results], str]] = {
 
 # pages under results/ with generated blocks of their own (paths relative to the results folder)
 PAGES: Dict[Path, Dict[str, Callable[[Results], str]]] = {
-    MUTATION / 'README.md': {'mutation': lambda r: mutation(r, here='')}}
+    MUTATION / 'README.md': {'mutation': lambda r: mutation(r, here='')},
+    Path('studies/mnist360-stream/README.md'): {'anytime-cost': lambda r: anytime_cost(r, here='../../benchmarks/')}}
 
 
 def blocks(results_dir: Path, generators: Optional[Dict[str, Callable[[Results], str]]] = None) -> Dict[str, str]:

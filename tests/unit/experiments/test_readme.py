@@ -150,8 +150,8 @@ def test_the_cpu_cost_blocks_quote_the_benchmark_file(tmp_path):
     run = {'accuracy': 68.23, 'accuracy_recal': 74.71}
     (results / 'benchmarks' / 'cpu_cost.json').write_text(json.dumps({
         'startup': {**common, 'repeats': 3, 'median_cpu_s': {'help': 5.54, 'argument_error': 5.26, 'import_torch': 3.3}},
-        'anytime': {**common, 'with': {**run, 'cpu_s': 638.7}, 'without': {**run, 'cpu_s': 576.4},
-                    'extra_cpu': 0.1081}}))
+        'anytime': {**common, 'cpu': 'Some CPU', 'with': {**run, 'cpu_s': 638.7, 'wall_s': 700.0},
+                    'without': {**run, 'cpu_s': 576.4, 'wall_s': 640.0}, 'extra_cpu': 0.1081}}))
     r = readme.Results(results)
     assert readme.startup(r).startswith('`--help` and an argument error take 5.5 and 5.3 s of CPU here, of which 3.3 s '
                                         'is `import torch, torchvision` alone (median of 3,')
@@ -159,6 +159,10 @@ def test_the_cpu_cost_blocks_quote_the_benchmark_file(tmp_path):
     block = readme.anytime_cost(r)
     assert '638.7 CPU s with `--eval_every 100 --eval_subset 1000` against 576.4 without, **+10.8 %**' in block
     assert 'the same final accuracy, 68.23 / recalibrated 74.71' in block
+    assert "2-core machine (Some CPU), load average 2.0 at the start, commit `abcdef1`" in block
+    assert block.endswith('Wall time, which the load moves more: 700 s against 640 s (+9.4 %).')  # 700 / 640 - 1
+    assert '[cpu_cost.json](results/benchmarks/cpu_cost.json)' in block
+    assert '[cpu_cost.json](../../benchmarks/cpu_cost.json)' in readme.anytime_cost(r, here='../../benchmarks/')
     data = json.loads((results / 'benchmarks' / 'cpu_cost.json').read_text())
     data['anytime']['with']['accuracy'] = 68.24  # the option changed training: the block says so
     (results / 'benchmarks' / 'cpu_cost.json').write_text(json.dumps(data))
