@@ -22,22 +22,21 @@ Each part rewrites its own entry of ``results/benchmarks/cpu_cost.json`` (the ot
 import argparse
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
+import shutil
 import time
 from pathlib import Path
 
 from dynamos_plugin.experiments.records import git_state, hardware
+from dynamos_plugin.glue.mammoth_log import parse_log
 from dynamos_plugin.glue.paths import MAMMOTH, REPO, default_data_path
 
 OUT = REPO / 'results' / 'benchmarks' / 'cpu_cost.json'
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-ACCURACY = re.compile(r'^Accuracy for \d+ task\(s\):.*?\[(?:Class-IL|Domain-IL)\]: ([\d.]+) %', re.M)
-RECALIBRATED = re.compile(r'^Recalibrated accuracy for \d+ task\(s\):.*?\[(?:Class-IL|Domain-IL)\]: ([\d.]+) %', re.M)
+LOGS = REPO / 'runs' / 'cpu-cost'   # git-ignored: each anytime run's log and results, kept for a look afterwards
 
 
 def children_cpu() -> float:
@@ -62,35 +61,46 @@ def startup(repeats: int) -> dict:
                                                   for c in v[1:])]) for k, v in cmds.items()}}
 
 
+def final_accuracy(text: str) -> dict:
+    """The final accuracy of a run's log (the runner's parser: plain or ``[INFO] ... -`` prefixed lines), with its
+    raw value, so that two runs are compared to the last digit; a log without one raises."""
+    parsed = parse_log(text)
+    if parsed is None:
+        raise ValueError('no final accuracy in the log')
+    return {'accuracy': parsed['accuracy'], 'accuracy_recal': parsed.get('accuracy_recal'),
+            'raw': parsed['per_task'], 'raw_recal': parsed.get('per_task_recal')}
+
+
 def anytime(base_path: str) -> dict:
     runs = {'with': ['--eval_every', '100', '--eval_subset', '1000'], 'without': []}
     procs, rusage = {}, {}
-    with tempfile.TemporaryDirectory(prefix='dynamos-cpu-cost-') as tmp:
-        for name, extra in runs.items():
-            cmd = [sys.executable, str(MAMMOTH / 'main.py'), '--model', 'dynamos', '--dataset', 'mnist-360',
-                   '--buffer_size', '500', '--seed', '0', '--base_path', base_path, '--non_verbose', '1',
-                   '--results_path', str(Path(tmp) / name), *extra]
-            log = open(Path(tmp) / f'{name}.log', 'w')
-            procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=ENV, cwd=REPO), log)
-        started = time.time()
-        pending = {p.pid: name for name, (p, _) in procs.items()}
-        while pending:
-            pid, status, usage = os.wait4(-1, 0)
-            if pid in pending:
-                rusage[pending.pop(pid)] = (os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
-                                            time.time() - started)
-        result = {}
-        for name, (_, log) in procs.items():
-            log.close()
-            text = (Path(tmp) / f'{name}.log').read_text()
-            accs = [float(a) for a in ACCURACY.findall(text)]
-            code, cpu, wall = rusage[name]
-            if code != 0 or not accs:
-                raise RuntimeError(f'the run {name} the evaluation along the stream did not finish (exit {code}):\n'
-                                   + text[-2000:])
-            recal = RECALIBRATED.findall(text)
-            result[name] = {'cpu_s': round(cpu, 1), 'wall_s': round(wall, 1), 'accuracy': accs[-1],
-                            'accuracy_recal': float(recal[-1]) if recal else None}
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
+    for name, extra in runs.items():
+        cmd = [sys.executable, str(MAMMOTH / 'main.py'), '--model', 'dynamos', '--dataset', 'mnist-360',
+               '--buffer_size', '500', '--seed', '0', '--base_path', base_path, '--non_verbose', '1',
+               '--results_path', str(LOGS / name), *extra]
+        log = open(LOGS / f'{name}.log', 'w')
+        procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=ENV, cwd=REPO), log)
+    started = time.time()
+    pending = {p.pid: name for name, (p, _) in procs.items()}
+    while pending:
+        pid, status, usage = os.wait4(-1, 0)
+        if pid in pending:
+            rusage[pending.pop(pid)] = (os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+                                        time.time() - started)
+    result = {}
+    for name, (_, log) in procs.items():
+        log.close()
+        code, cpu, wall = rusage[name]
+        try:
+            if code != 0:
+                raise ValueError(f'exit {code}')
+            final = final_accuracy((LOGS / f'{name}.log').read_text())
+        except ValueError as e:
+            raise RuntimeError(f'the run {name} the evaluation along the stream did not finish ({e}); its log: '
+                               f'{LOGS / f"{name}.log"}') from None
+        result[name] = {'cpu_s': round(cpu, 1), 'wall_s': round(wall, 1), **final}
     result['extra_cpu'] = round(result['with']['cpu_s'] / result['without']['cpu_s'] - 1, 4)
     result['setting'] = ('MNIST-360, dynamos, buffer 500, seed 0, one thread; with: --eval_every 100 --eval_subset 1000; '
                          'both runs started at once')

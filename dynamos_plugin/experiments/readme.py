@@ -461,7 +461,7 @@ def anytime_cost(r: Results, here: str = 'results/benchmarks/') -> str:
     if c is None:
         return 'The evaluation along the stream (`--eval_every`): its cost is not measured yet (`benchmarks/cpu_cost.py anytime`).'
     w, wo = c['with'], c['without']
-    same = w['accuracy'] == wo['accuracy'] and w.get('accuracy_recal') == wo.get('accuracy_recal')
+    same = all(w.get(k) == wo.get(k) for k in ('accuracy', 'accuracy_recal', 'raw', 'raw_recal'))  # to the last digit
     cpu = f' ({c["cpu"]})' if c.get('cpu') else ''
     wall = (f' Wall time, which the load moves more: {w["wall_s"]:.0f} s against {wo["wall_s"]:.0f} s '
             f'({100 * (w["wall_s"] / wo["wall_s"] - 1):+.1f} %).' if 'wall_s' in w and 'wall_s' in wo else '')
