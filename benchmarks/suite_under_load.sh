@@ -9,7 +9,22 @@
 # times; OUT/status gets one line per run (start, load average, training runs beside it, exit code, duration, the
 # summary line) and OUT/run<i>.log each run's output. Then the compile test alone, COMPILE_REPEATS (20) times in a row
 # (`-p no:randomly`-style: the same test, nothing else), into OUT/compile.log.
+#
+#   benchmarks/suite_under_load.sh collect OUT DEST [COMPILE_LOG]
+#
+# copies OUT's status and logs (and a separately run compile loop's log) into DEST, every absolute path of the machine
+# written <tmp>/ or removed, as results/benchmarks/suite-under-load/ holds them.
 set -uo pipefail
+if [ "${1:-}" = collect ]; then
+  OUT=$2 DEST=$3
+  mkdir -p "$DEST"
+  clean() { sed -e "s#$OUT/clone/##g" -e "s#/tmp/#<tmp>/#g" -e "s#/work/[^ ]*/##g" -e "s#$HOME/#~/#g"; }
+  clean < "$OUT/status" > "$DEST/status"
+  for log in "$OUT"/run*.log; do clean < "$log" > "$DEST/$(basename "$log")"; done   # dots and the summary
+  [ -f "$OUT/compile.log" ] && clean < "$OUT/compile.log" > "$DEST/compile-after-suites.log"
+  [ -n "${4:-}" ] && clean < "$4" > "$DEST/compile.log"
+  exit 0
+fi
 RUNS=${1:-3}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${2:-$REPO/runs/suite-under-load}
