@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+from dynamos_plugin.experiments import anytime
 from dynamos_plugin.experiments.cells import ci95, cells, mean_std, paired
 from dynamos_plugin.experiments.grid import TABLES
 from dynamos_plugin.experiments.published import PAPER, PAPER_CCGN
@@ -514,6 +515,46 @@ def mutation(r: Results, here: str = 'results/benchmarks/mutation/') -> str:
     return '\n'.join([*rows, '', text])
 
 
+STREAM = Path('studies') / 'mnist360-stream'
+#: the stream study's hypothesis H, as its page stated it before the runs: per metric of Dynamos minus Eq. 8, what H
+#: expects, and the test of its uncorrected 95 % interval (lo, hi) that says "as expected"
+STREAM_RULES = {
+    'learning': ('within ±5, or the interval reaching into ±5', lambda lo, hi: hi >= -5 and lo <= 5),
+    'forgetting': ('positive, interval above 0', lambda lo, hi: lo > 0),
+    'gap': ('positive, interval above 0', lambda lo, hi: lo > 0),
+    'auc': ('negative, interval below 0', lambda lo, hi: hi < 0),
+}
+
+
+def stream_verdicts(r: Results) -> str:
+    """The stream study's table (its page): Dynamos minus Eq. 8 on MNIST-360 per buffer and metric, paired by seed,
+    from the study's records, read against the rule its page stated before the runs; "as expected" by the
+    uncorrected interval, and whether it survives Holm's correction (over the comparisons of each metric, as
+    report/anytime.md has them)."""
+    records = load_records(r.dir / STREAM)
+    comparisons = {(c['buffer'], c['metric']): c for c in anytime.paired_against_dynamos(anytime.metric_cells(records))
+                   if c['dataset'] == 'mnist-360' and c['method'] == 'msa'}
+    if not comparisons:
+        return 'No buffer has Dynamos and Eq. 8 at two common seeds yet.'
+    rows = ['| buffer | metric | Dynamos minus Eq. 8 [95 %] | n | Holm p | H expects | as expected? |',
+            '|---|---|---|---|---|---|---|']
+    for buffer in sorted({b for b, _ in comparisons}, reverse=True):
+        for metric, (expects, holds) in STREAM_RULES.items():
+            c = comparisons.get((buffer, metric))
+            if c is None:
+                continue
+            lo, hi = c['ci']
+            if not holds(lo, hi):
+                answer = 'no' + (': no detectable difference' if lo <= 0 <= hi else '')
+            elif metric == 'learning':
+                answer = 'yes by the rule' + (f' (the point estimate is {c["mean"]:+.1f})' if abs(c['mean']) > 5 else '')
+            else:
+                answer = '**yes**' if c['p_holm'] < ALPHA else 'uncorrected only (not after Holm)'
+            rows.append(f'| {buffer} | {metric} | {c["mean"]:+.2f} [{lo:+.2f}, {hi:+.2f}] | {c["n"]} | '
+                        f'{c["p_holm"]:.2g} | {expects} | {answer} |')
+    return '\n'.join(rows)
+
+
 BLOCKS: Dict[str, Callable[[Results], str]] = {
     'quick-start': quick_start, 'run-time': run_time, 'claims': claims, 'status': status, 'gap': gap,
     'authors-code': authors_code, 'speed': speed, 'mutation': mutation, 'startup': startup,
@@ -523,7 +564,8 @@ BLOCKS: Dict[str, Callable[[Results], str]] = {
 # pages under results/ with generated blocks of their own (paths relative to the results folder)
 PAGES: Dict[Path, Dict[str, Callable[[Results], str]]] = {
     MUTATION / 'README.md': {'mutation': lambda r: mutation(r, here='')},
-    Path('studies/mnist360-stream/README.md'): {'anytime-cost': lambda r: anytime_cost(r, here='../../benchmarks/')}}
+    STREAM / 'README.md': {'anytime-cost': lambda r: anytime_cost(r, here='../../benchmarks/'),
+                           'stream-verdicts': stream_verdicts}}
 
 
 def blocks(results_dir: Path, generators: Optional[Dict[str, Callable[[Results], str]]] = None) -> Dict[str, str]:
