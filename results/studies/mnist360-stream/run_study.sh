@@ -12,7 +12,8 @@
 # After each run: its log is copied to logs/<run>.log without the machine's absolute paths, and its final accuracy is
 # compared with the committed record of the same run in results/records/ when both ran on the same CPU model (the
 # option must not change training: any difference is printed as a DEFECT; across CPU models float rounding differs
-# and a long run ends elsewhere, so those are reported as not comparable). With STUDY_COMMIT=1 the record and its log are committed at once.
+# and a long run ends elsewhere, so those are reported as not comparable). Then the study's report and the generated blocks
+# (this page's verdict table) are rebuilt; with STUDY_COMMIT=1 the record, its log, the report and the page are committed at once.
 # Data: DYNAMOS_STUDY_DATA (default ../shared/data, the folder this project's machines keep MNIST in).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -66,14 +67,20 @@ else:
     print(f'run_study: {new["run"]}: ' + (f'DEFECT: differs from results/records/: {diffs}' if diffs else
           f'final accuracy {new["accuracy"]} (recalibrated {new.get("accuracy_recal")}) equals the committed record'))
 PY
-    if [ "${STUDY_COMMIT:-0}" = 1 ]; then
-      (
-        flock 9                                              # one worker commits at a time
-        git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log"
-        git commit -q -m "Issue 28: study record $name (--eval_every), with its log" -- "$STUDY/records/$name.json" \
-            "$STUDY/logs/$name.log" || echo "run_study: could not commit $name (commit it by hand)" >&2
-      ) 9>"$LOCKS/.commit"
-    fi
+    (
+      flock 9                                                # one worker at a time rebuilds and commits
+      # the study's report, then the generated blocks that read it (this page's verdict table, the README's), so that
+      # every commit of a record carries the report and the page that go with it (a fast test compares them)
+      ./run_experiments.sh --report --results-dir "$STUDY" > /dev/null && ./run_experiments.sh --report > /dev/null ||
+          echo "run_study: the report could not be rebuilt after $name" >&2
+      if [ "${STUDY_COMMIT:-0}" = 1 ]; then
+        git add "$STUDY/records/$name.json" "$STUDY/logs/$name.log" "$STUDY/report" "$STUDY/README.md" README.md \
+            results/report
+        git commit -q -m "Issue 28: study record $name (--eval_every), with its log; the study's report and page rebuilt" \
+            -- "$STUDY/records/$name.json" "$STUDY/logs/$name.log" "$STUDY/report" "$STUDY/README.md" README.md \
+            results/report || echo "run_study: could not commit $name (commit it by hand)" >&2
+      fi
+    ) 9>"$LOCKS/.commit"
     exec {lock}>&-
   done
 done
