@@ -92,3 +92,16 @@ def test_committed_results_hold_no_absolute_path_of_any_machine():
     offending = [f'{name}: {prefix}' for name in texts for prefix in sorted(prefixes)
                  if prefix in (REPO / name).read_text(errors='replace')]
     assert not offending, offending
+
+
+def test_the_readme_quotes_the_suite_under_load_record_as_it_is():
+    """The Tests paragraph's 'three times in a row' and 'forty times' are counted from the committed record: every
+    suite run in its status ended with exit 0 and no failure, and each compile-test line passed."""
+    record = REPO / 'results' / 'benchmarks' / 'suite-under-load'
+    runs = [line for line in (record / 'status').read_text().splitlines() if re.match(r'run \d+ rc=', line)]
+    assert len(runs) == 3 and all(' rc=0 ' in line and 'failed' not in line and ' passed' in line for line in runs)
+    compiles = [line for log in ('compile.log', 'compile-after-suites.log')
+                for line in (record / log).read_text().splitlines() if line.startswith('compile ')]
+    assert len(compiles) == 40 and all(': 1 passed' in line for line in compiles)
+    text = ' '.join((REPO / 'README.md').read_text().split())
+    assert "a fresh clone's suite passed three times in a row, and the `torch.compile` test forty times" in text
