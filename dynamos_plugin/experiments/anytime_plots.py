@@ -2,7 +2,8 @@
 
 - ``anytime_<dataset>_buf<B>.png``: the accuracy on the classes seen so far against training steps, one line per
   method (mean over seeds at each evaluation point) with a band from the lowest to the highest seed, the arrival of
-  every new class marked by a vertical line (the first arrival of each class darker);
+  every new class marked by a vertical line (the first arrival of each class darker); Dynamos against Eq. 8 and
+  static in one panel, against ER, DER and DER++ in a second (:func:`panels`), so that no panel holds six bands;
 - ``anytime_heatmap_<dataset>_buf<B>.png``: per-class accuracy (class x step, mean over seeds), Dynamos and the Eq. 8
   baseline (``msa``) side by side, arrivals of each class marked.
 
@@ -43,25 +44,46 @@ def _mark_arrivals(ax, curve: List[dict], vertical: bool = True) -> None:
         (ax.axvline if vertical else ax.axhline)(event['step'], **style)
 
 
+#: the panels of the stream plot: Dynamos against its sparse references, then against the rehearsal baselines
+PANELS = (('dynamos', 'msa', 'static'), ('dynamos', 'er', 'der', 'derpp'))
+LABELS = {'dynamos': 'Dynamos', 'msa': 'Eq. 8 (msa)', 'static': 'static', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++',
+          'sgd': 'SGD'}
+
+
+def panels(methods) -> List[List[str]]:
+    """The methods of each panel of the stream plot, in :data:`PANELS` order: a panel is drawn when it has a method
+    besides Dynamos (or when it is the only one); a method of no panel joins the last panel drawn."""
+    methods = list(methods)
+    out = [[m for m in group if m in methods] for group in PANELS]
+    out = [group for group in out if any(m != 'dynamos' for m in group)] or [[m for m in methods if m == 'dynamos']]
+    rest = [m for m in methods if not any(m in group for group in out)]
+    if rest:
+        out[-1] = out[-1] + sorted(rest)
+    return [group for group in out if group]
+
+
 def plot_stream(plt, dataset: str, buffer, per_method: Dict[str, List[list]], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(11, 4.2))
+    groups = panels(per_method)
+    fig, axes = plt.subplots(len(groups), 1, figsize=(11, 3.6 * len(groups) + 0.6), sharex=True, squeeze=False)
     any_curve = next(iter(per_method.values()))[0]
-    _mark_arrivals(ax, any_curve)
-    for method in sorted(per_method, key=lambda m: list(METHOD_COLOURS).index(m) if m in METHOD_COLOURS else 99):
-        curves = per_method[method]
-        steps = _by_step(curves, lambda p: p.get('seen_accuracy'))
-        xs = list(steps)
-        colour = METHOD_COLOURS.get(method, 'black')
-        ax.plot(xs, [sum(v) / len(v) for v in steps.values()], color=colour, linewidth=1.4,
-                label=f'{method} (n={len(curves)})')
-        ax.fill_between(xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()], color=colour,
-                        alpha=0.18, linewidth=0)
-    ax.set_xlabel('training step (vertical lines: a new class arrives; darker: its first arrival)')
-    ax.set_ylabel('accuracy on the classes seen so far (%)')
-    ax.set_ylim(0, 100)
-    ax.set_title(f'{dataset}, buffer {buffer}: accuracy along the stream (mean over seeds, band: lowest to highest seed)')
-    ax.legend(loc='lower right', fontsize=8)
-    ax.grid(alpha=0.3, axis='y')
+    for ax, group in zip(axes[:, 0], groups):
+        _mark_arrivals(ax, any_curve)
+        for method in group:
+            curves = per_method[method]
+            steps = _by_step(curves, lambda p: p.get('seen_accuracy'))
+            xs = list(steps)
+            colour = METHOD_COLOURS.get(method, 'black')
+            ax.plot(xs, [sum(v) / len(v) for v in steps.values()], color=colour, linewidth=1.4,
+                    label=f'{LABELS.get(method, method)} (n={len(curves)})')
+            ax.fill_between(xs, [min(v) for v in steps.values()], [max(v) for v in steps.values()], color=colour,
+                            alpha=0.18, linewidth=0)
+        ax.set_ylabel('accuracy on the classes\nseen so far (%)')
+        ax.set_ylim(0, 100)
+        ax.legend(loc='lower right', fontsize=8)
+        ax.grid(alpha=0.3, axis='y')
+    axes[-1, 0].set_xlabel('training step (vertical lines: a new class arrives; darker: its first arrival)')
+    where = f'buffer {buffer}' if buffer else 'no buffer'
+    axes[0, 0].set_title(f'{dataset}, {where}: accuracy along the stream (mean over seeds, band: lowest to highest seed)')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -94,7 +116,7 @@ def plot_heatmap(plt, dataset: str, buffer, per_method: Dict[str, List[list]], m
                 ax.plot([event['step']], [classes.index(c)], marker='|', color='white' if c not in first else 'red',
                         markersize=7)
                 first.add(c)
-        ax.set_title(f'{method} (n={len(curves)})')
+        ax.set_title(f'{LABELS.get(method, method)} (n={len(curves)})')
         ax.set_xlabel('training step')
     axes[0][0].set_ylabel('class')
     axes[0][0].set_yticks(range(len(classes)), [str(c) for c in classes])

@@ -555,6 +555,55 @@ def stream_verdicts(r: Results) -> str:
     return '\n'.join(rows)
 
 
+#: the stream study's methods, in the order its page lists them
+STREAM_METHODS = ('dynamos', 'msa', 'static', 'er', 'der', 'derpp', 'sgd')
+
+
+def _mean_ci(c: Optional[dict]) -> str:
+    if not c:
+        return '-'
+    return f'{c["mean"]:.2f}' + (f' [{c["ci"][0]:.2f}, {c["ci"][1]:.2f}]' if c.get('ci') else '')
+
+
+def stream_methods(r: Results) -> str:
+    """The stream study's cells, every method (its page): per dataset and buffer, the final accuracy and the metrics
+    along the stream, mean over seeds [95 % t-interval], and Dynamos minus the method on the area under the curve
+    and on forgetting, paired by seed, with the Holm-corrected p of report/anytime.md (its verdict when < 0.05)."""
+    records = [x for x in load_records(r.dir / STREAM) if x.get('status') == 'ok' and x.get('anytime')]
+    metric_cells = anytime.metric_cells(records)
+    if not metric_cells:
+        return 'No run of the study has a curve yet.'
+    pairs = {(c['dataset'], c['buffer'], c['method'], c['metric']): c
+             for c in anytime.paired_against_dynamos(metric_cells)}
+    final: Dict[tuple, List[float]] = {}
+    for x in records:
+        final.setdefault((x['dataset'], x['method'], x['buffer']), []).append(x['accuracy'])
+
+    def versus(key, metric):
+        c = pairs.get((key[0], key[2], key[1], metric))
+        if c is None:
+            return '-'
+        verdict = f', {c["verdict"]}' if c['p_holm'] < ALPHA else ''
+        return f'{c["mean"]:+.2f} (Holm p {c["p_holm"]:.2g}{verdict})'
+
+    order = {m: i for i, m in enumerate(STREAM_METHODS)}
+    keys = sorted(metric_cells, key=lambda k: (k[0] != 'mnist-360', k[0], -(k[2] or 0) if k[2] else 1,
+                                               order.get(k[1], len(order))))
+    rows = ['| dataset | buffer | method | n | final accuracy | auc | learning | forgetting | gap | '
+            'Dynamos minus it: auc | Dynamos minus it: forgetting |', '|' + '---|' * 11]
+    for key in keys:
+        dataset, method, buffer = key
+        m = metric_cells[key]
+        acc = final[key]
+        mean, _, n = mean_std(acc)
+        ci = ci95(acc)
+        acc_text = f'{mean:.2f}' + (f' [{ci[0]:.2f}, {ci[1]:.2f}]' if ci else '')
+        rows.append(f'| {dataset} | {buffer if buffer else "-"} | {NAMES.get(method, method)} | {n} | {acc_text} | '
+                    f'{_mean_ci(m.get("auc"))} | {_mean_ci(m.get("learning"))} | {_mean_ci(m.get("forgetting"))} | '
+                    f'{_mean_ci(m.get("gap"))} | {versus(key, "auc")} | {versus(key, "forgetting")} |')
+    return '\n'.join(rows)
+
+
 BLOCKS: Dict[str, Callable[[Results], str]] = {
     'quick-start': quick_start, 'run-time': run_time, 'claims': claims, 'status': status, 'gap': gap,
     'authors-code': authors_code, 'speed': speed, 'mutation': mutation, 'startup': startup,
@@ -565,7 +614,7 @@ BLOCKS: Dict[str, Callable[[Results], str]] = {
 PAGES: Dict[Path, Dict[str, Callable[[Results], str]]] = {
     MUTATION / 'README.md': {'mutation': lambda r: mutation(r, here='')},
     STREAM / 'README.md': {'anytime-cost': lambda r: anytime_cost(r, here='../../benchmarks/'),
-                           'stream-verdicts': stream_verdicts}}
+                           'stream-verdicts': stream_verdicts, 'stream-methods': stream_methods}}
 
 
 def blocks(results_dir: Path, generators: Optional[Dict[str, Callable[[Results], str]]] = None) -> Dict[str, str]:

@@ -194,3 +194,37 @@ def test_the_stream_verdicts_read_each_comparison_against_the_rule_stated_before
     monkeypatch.setattr(readme.anytime, 'paired_against_dynamos', lambda cells: [])
     assert readme.stream_verdicts(readme.Results(tmp_path / 'results')) == ('No buffer has Dynamos and Eq. 8 at two '
                                                                            'common seeds yet.')
+
+
+def _curve(first, last):
+    """Two points of class 0, which arrives at step 1: auc (first + last) / 2, learning ``last``, forgetting
+    ``max(first, last) - last``; no stability-gap event (no earlier class). 200 test images, so that every
+    accuracy here is a whole number of them (the metrics count images)."""
+    point = lambda step, a, arrivals: {'step': step, 'seen_accuracy': a, 'class_accuracy': {'0': a},  # noqa: E731
+                                       'class_total': {'0': 200}, 'arrivals': arrivals}
+    return [point(1, first, [[1, [0], [0]]]), point(2, last, [])]
+
+
+def test_the_stream_methods_table_lists_every_cell_with_its_paired_differences(tmp_path):
+    study = tmp_path / 'results' / readme.STREAM
+    assert readme.stream_methods(readme.Results(tmp_path / 'results')) == 'No run of the study has a curve yet.'
+    # Dynamos: auc 70, 71, 69; forgetting 20, 21, 19; learning 60, 60.5, 59.5; final 60, 61, 59
+    for seed, (first, last, acc) in enumerate([(80, 60, 60), (81.5, 60.5, 61), (78.5, 59.5, 59)]):
+        synthetic_record(study, 'mnist-360', 'dynamos', 500, seed, acc, anytime=_curve(first, last))
+    for seed in range(3):  # Eq. 8: auc 80, forgetting 0, learning 80, final 80 at every seed
+        synthetic_record(study, 'mnist-360', 'msa', 500, seed, 80.0, anytime=_curve(80, 80))
+    synthetic_record(study, 'mnist-360', 'sgd', None, 0, 10.0, anytime=_curve(50, 10))  # one seed: no interval
+    synthetic_record(study, 'seq-mnist', 'dynamos', 500, 0, 90.0, anytime=_curve(90, 90))
+    synthetic_record(study, 'mnist-360', 'er', 500, 0, 70.0)  # no curve: not a cell of this table
+    rows = readme.stream_methods(readme.Results(tmp_path / 'results')).splitlines()
+    # t(0.975, 2) = 4.3027: std 1 gives +-2.48 (se 0.577), std 0.5 gives +-1.24
+    # Dynamos minus Eq. 8, auc -10, -9, -11 and forgetting +20, +21, +19: std 1, se 0.577, t = 17.32 and 34.64 with 2
+    # degrees of freedom, two-sided p = 1 - |t| / sqrt(t^2 + 2) = 0.0033 and 0.00083; one comparison per metric, so
+    # Holm leaves them
+    assert rows[2:] == [
+        '| mnist-360 | 500 | Dynamos | 3 | 60.00 [57.52, 62.48] | 70.00 [67.52, 72.48] | 60.00 [58.76, 61.24] | '
+        '20.00 [17.52, 22.48] | - | - | - |',
+        '| mnist-360 | 500 | Eq. 8 | 3 | 80.00 [80.00, 80.00] | 80.00 [80.00, 80.00] | 80.00 [80.00, 80.00] | '
+        '0.00 [0.00, 0.00] | - | -10.00 (Holm p 0.0033, Dynamos lower) | +20.00 (Holm p 0.00083, Dynamos higher) |',
+        '| mnist-360 | - | SGD | 1 | 10.00 | 30.00 | 10.00 | 40.00 | - | - | - |',
+        '| seq-mnist | 500 | Dynamos | 1 | 90.00 | 90.00 | 90.00 | 0.00 | - | - | - |']
