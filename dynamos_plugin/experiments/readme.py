@@ -526,6 +526,12 @@ STREAM_RULES = {
 }
 
 
+def _p(p: float) -> str:
+    """A p-value with two significant digits, or three where two would round it up to the level (0.0497 is not
+    written 0.05 beside a verdict that it is below 0.05)."""
+    text = f'{p:.2g}'
+    return f'{p:.3g}' if p < ALPHA <= float(text) else text
+
 def stream_verdicts(r: Results) -> str:
     """The stream study's table (its page): Dynamos minus Eq. 8 on MNIST-360 per buffer and metric, paired by seed,
     from the study's records, read against the rule its page stated before the runs; "as expected" by the
@@ -551,7 +557,7 @@ def stream_verdicts(r: Results) -> str:
             else:
                 answer = '**yes**' if c['p_holm'] < ALPHA else 'uncorrected only (not after Holm)'
             rows.append(f'| {buffer} | {metric} | {c["mean"]:+.2f} [{lo:+.2f}, {hi:+.2f}] | {c["n"]} | '
-                        f'{c["p_holm"]:.2g} | {expects} | {answer} |')
+                        f'{_p(c["p_holm"])} | {expects} | {answer} |')
     return '\n'.join(rows)
 
 
@@ -584,7 +590,7 @@ def stream_methods(r: Results) -> str:
         if c is None:
             return '-'
         verdict = f', {c["verdict"]}' if c['p_holm'] < ALPHA else ''
-        return f'{c["mean"]:+.2f} (Holm p {c["p_holm"]:.2g}{verdict})'
+        return f'{c["mean"]:+.2f} (Holm p {_p(c["p_holm"])}{verdict})'
 
     order = {m: i for i, m in enumerate(STREAM_METHODS)}
     keys = sorted(metric_cells, key=lambda k: (k[0] != 'mnist-360', k[0], -(k[2] or 0) if k[2] else 1,

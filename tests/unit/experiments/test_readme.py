@@ -228,3 +228,35 @@ def test_the_stream_methods_table_lists_every_cell_with_its_paired_differences(t
         '0.00 [0.00, 0.00] | - | -10.00 (Holm p 0.0033, Dynamos lower) | +20.00 (Holm p 0.00083, Dynamos higher) |',
         '| mnist-360 | - | SGD | 1 | 10.00 | 30.00 | 10.00 | 40.00 | - | - | - |',
         '| seq-mnist | 500 | Dynamos | 1 | 90.00 | 90.00 | 90.00 | 0.00 | - | - | - |']
+
+
+def _numbers(text: str) -> set:
+    """The decimal numbers of ``text``, without their signs."""
+    import re
+    return set(re.findall(r'(?<![\w.])[+\-−]?(\d+\.\d+)(?![\w.])', text))
+
+
+def test_the_stream_study_page_quotes_no_number_its_report_and_records_do_not_hold():
+    """Every decimal number the stream study's page writes by hand (outside its generated blocks) is one that its
+    report, the main report's comparisons, the cost file or the final accuracy of a record it cites holds, written
+    the same way: a number copied from an older report, or rounded otherwise, fails here."""
+    import json
+    study = REPO / 'results' / readme.STREAM
+    sources = [*(study / 'report').glob('*.md'), REPO / 'results' / 'report' / 'comparison.md',
+               REPO / 'results' / 'report' / 'table1.md', REPO / 'results' / 'benchmarks' / 'cpu_cost.json']
+    have = set().union(*(_numbers(path.read_text()) for path in sources))
+    for path in [*(study / 'records').glob('*.json'), *(study / 'without-eval' / 'records').glob('*.json'),
+                 *(REPO / 'results' / 'records').glob('mnist-360__*.json')]:
+        record = json.loads(path.read_text())
+        for key in ('accuracy', 'accuracy_recal', 'per_task', 'per_task_recal'):
+            values = record.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, (int, float)):
+                    have |= {f'{value:.2f}', repr(value)}
+    prose = readme.MARKER.sub('', (study / 'README.md').read_text())
+    assert sorted(_numbers(prose) - have) == []
+
+
+def test_a_p_value_below_the_level_is_never_written_as_the_level():
+    assert readme._p(0.0497) == '0.0497' and readme._p(0.0504) == '0.05' and readme._p(0.034) == '0.034'
+    assert readme._p(1.0) == '1' and readme._p(0.00251) == '0.0025'
