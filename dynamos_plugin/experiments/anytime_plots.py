@@ -128,7 +128,8 @@ def plot_heatmap(plt, dataset: str, buffer, per_method: Dict[str, List[list]], m
 
 
 def write_anytime_plots(records: List[dict], folder: Path) -> List[Path]:
-    """The plots of every (dataset, buffer) with curves; the heatmap where Dynamos and Eq. 8 both have one."""
+    """The plots of every (dataset, buffer) with curves; the heatmap where Dynamos or Eq. 8 has one (side by side
+    where both have)."""
     curves = _curves(records)
     if not curves:
         return []
