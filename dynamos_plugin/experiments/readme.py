@@ -532,6 +532,7 @@ def _p(p: float) -> str:
     text = f'{p:.2g}'
     return f'{p:.3g}' if p < ALPHA <= float(text) else text
 
+
 def stream_verdicts(r: Results) -> str:
     """The stream study's table (its page): Dynamos minus Eq. 8 on MNIST-360 per buffer and metric, paired by seed,
     from the study's records, read against the rule its page stated before the runs; "as expected" by the
@@ -593,7 +594,7 @@ def stream_methods(r: Results) -> str:
         return f'{c["mean"]:+.2f} (Holm p {_p(c["p_holm"])}{verdict})'
 
     order = {m: i for i, m in enumerate(STREAM_METHODS)}
-    keys = sorted(metric_cells, key=lambda k: (k[0] != 'mnist-360', k[0], -(k[2] or 0) if k[2] else 1,
+    keys = sorted(metric_cells, key=lambda k: (k[0] != 'mnist-360', k[0], -k[2] if k[2] else 1,
                                                order.get(k[1], len(order))))
     rows = ['| dataset | buffer | method | n | final accuracy | auc | learning | forgetting | gap | '
             'Dynamos minus it: auc | Dynamos minus it: forgetting |', '|' + '---|' * 11]
@@ -602,8 +603,7 @@ def stream_methods(r: Results) -> str:
         m = metric_cells[key]
         acc = final[key]
         mean, _, n = mean_std(acc)
-        ci = ci95(acc)
-        acc_text = f'{mean:.2f}' + (f' [{ci[0]:.2f}, {ci[1]:.2f}]' if ci else '')
+        acc_text = _mean_ci({'mean': mean, 'ci': ci95(acc)})
         rows.append(f'| {dataset} | {buffer if buffer else "-"} | {NAMES.get(method, method)} | {n} | {acc_text} | '
                     f'{_mean_ci(m.get("auc"))} | {_mean_ci(m.get("learning"))} | {_mean_ci(m.get("forgetting"))} | '
                     f'{_mean_ci(m.get("gap"))} | {versus(key, "auc")} | {versus(key, "forgetting")} |')
