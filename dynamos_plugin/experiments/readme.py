@@ -534,20 +534,20 @@ def _p(p: float) -> str:
 
 
 def stream_verdicts(r: Results) -> str:
-    """The stream study's table (its page): Dynamos minus Eq. 8 on MNIST-360 per buffer and metric, paired by seed,
-    from the study's records, read against the rule its page stated before the runs; "as expected" by the
-    uncorrected interval, and whether it survives Holm's correction (over the comparisons of each metric, as
-    report/anytime.md has them)."""
+    """The stream study's table (its page): Dynamos minus Eq. 8 per dataset (MNIST-360, then Seq-MNIST), buffer and
+    metric, paired by seed, from the study's records, read against the rule its page stated before the runs; "as
+    expected" by the uncorrected interval, and whether it survives Holm's correction (over the comparisons of each
+    dataset and metric, as report/anytime.md has them)."""
     records = load_records(r.dir / STREAM)
-    comparisons = {(c['buffer'], c['metric']): c for c in anytime.paired_against_dynamos(anytime.metric_cells(records))
-                   if c['dataset'] == 'mnist-360' and c['method'] == 'msa'}
+    comparisons = {(c['dataset'], c['buffer'], c['metric']): c
+                   for c in anytime.paired_against_dynamos(anytime.metric_cells(records)) if c['method'] == 'msa'}
     if not comparisons:
         return 'No buffer has Dynamos and Eq. 8 at two common seeds yet.'
-    rows = ['| buffer | metric | Dynamos minus Eq. 8 [95 %] | n | Holm p | H expects | as expected? |',
-            '|---|---|---|---|---|---|---|']
-    for buffer in sorted({b for b, _ in comparisons}, reverse=True):
+    rows = ['| dataset | buffer | metric | Dynamos minus Eq. 8 [95 %] | n | Holm p | H expects | as expected? |',
+            '|---|---|---|---|---|---|---|---|']
+    for dataset, buffer in sorted({(d, b) for d, b, _ in comparisons}, key=lambda k: (k[0] != 'mnist-360', k[0], -k[1])):
         for metric, (expects, holds) in STREAM_RULES.items():
-            c = comparisons.get((buffer, metric))
+            c = comparisons.get((dataset, buffer, metric))
             if c is None:
                 continue
             lo, hi = c['ci']
@@ -557,7 +557,7 @@ def stream_verdicts(r: Results) -> str:
                 answer = 'yes by the rule' + (f' (the point estimate is {c["mean"]:+.1f})' if abs(c['mean']) > 5 else '')
             else:
                 answer = '**yes**' if c['p_holm'] < ALPHA else 'uncorrected only (not after Holm)'
-            rows.append(f'| {buffer} | {metric} | {c["mean"]:+.2f} [{lo:+.2f}, {hi:+.2f}] | {c["n"]} | '
+            rows.append(f'| {dataset} | {buffer} | {metric} | {c["mean"]:+.2f} [{lo:+.2f}, {hi:+.2f}] | {c["n"]} | '
                         f'{_p(c["p_holm"])} | {expects} | {answer} |')
     return '\n'.join(rows)
 

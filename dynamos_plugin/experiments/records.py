@@ -43,21 +43,42 @@ def git_state(path: Path) -> dict:
 
 
 def hardware() -> dict:
-    """CPU model, cores, GPU (if any), torch and Python versions, host name of this machine."""
-    cpu = platform.processor() or platform.machine()
+    """CPU model, cores, GPU (if any), torch and Python versions, host name of this machine.
+
+    ``cpu`` is the model name the machine reports, which a virtual machine may cut short (``AMD EPYC`` for several
+    generations); ``cpu_id`` adds the vendor's family, model and stepping numbers and ``cpu_capability`` the vector
+    instruction set torch's kernels dispatch to (``AVX2``, ``AVX512``, ...): two runs of one seed repeat each other
+    to the last digit only where these agree (another CPU's kernels round differently)."""
+    cpu, cpu_id = platform.processor() or platform.machine(), None
     with contextlib.suppress(OSError):
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                cpu = line.split(':', 1)[1].strip()
-                break
-    torch_version, gpu = None, None
+        info = cpuinfo_fields(Path('/proc/cpuinfo').read_text())
+        cpu = info.get('model name', cpu)
+        if 'cpu family' in info:  # x86: e.g. 'AuthenticAMD family 25 model 1 stepping 1'
+            cpu_id = (f"{info.get('vendor_id', '?')} family {info['cpu family']} model {info.get('model', '?')} "
+                      f"stepping {info.get('stepping', '?')}")
+    torch_version, gpu, capability = None, None, None
     with contextlib.suppress(ImportError):
         import torch
         torch_version = torch.__version__
+        capability = torch.backends.cpu.get_cpu_capability()
         if torch.cuda.is_available():
             gpu = f'{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}'
-    return {'cpu': cpu, 'cores': os.cpu_count(), 'gpu': gpu, 'torch': torch_version, 'host': platform.node(),
-            'python': platform.python_version()}
+    return {'cpu': cpu, 'cpu_id': cpu_id, 'cpu_capability': capability, 'cores': os.cpu_count(), 'gpu': gpu,
+            'torch': torch_version, 'host': platform.node(), 'python': platform.python_version()}
+
+
+def cpuinfo_fields(text: str) -> dict:
+    """The fields of the first processor of a ``/proc/cpuinfo`` text (``{'model name': 'AMD EPYC', 'cpu family':
+    '25', ...}``)."""
+    fields = {}
+    for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break
+            continue
+        key, _, value = line.partition(':')
+        fields.setdefault(key.strip(), value.strip())
+    return fields
 
 
 # =============================================================================================

@@ -59,13 +59,22 @@ except FileNotFoundError:
     print(f'run_study: {new["run"]}: no committed record to compare with'); sys.exit(0)
 keys = ('accuracy', 'per_task', 'accuracy_recal', 'per_task_recal')
 diffs = {k: (new.get(k), ref.get(k)) for k in keys if new.get(k) != ref.get(k)}
-cpus = new['hardware'].get('cpu'), ref['hardware'].get('cpu')
-if cpus[0] != cpus[1]:  # another CPU's kernels round differently: a long run ends elsewhere, with or without the option
-    print(f'run_study: {new["run"]}: not comparable with the committed record (this run on {cpus[0]}, the record on '
-          f'{cpus[1]}); final accuracy {new["accuracy"]}, the record {ref["accuracy"]}')
+machine = ('cpu', 'cpu_id', 'cpu_capability')  # what decides the kernels (cpu_id, cpu_capability: since 2026-12-06)
+ours, theirs = ({k: r['hardware'].get(k) for k in machine} for r in (new, ref))
+if any(ours[k] != theirs[k] for k in machine if ours[k] is not None and theirs[k] is not None):
+    # another CPU's kernels round differently: a long run ends elsewhere, with or without the option
+    print(f'run_study: {new["run"]}: not comparable with the committed record (this run on {ours}, the record on '
+          f'{theirs}); final accuracy {new["accuracy"]}, the record {ref["accuracy"]}')
+elif not diffs:
+    print(f'run_study: {new["run"]}: final accuracy {new["accuracy"]} (recalibrated {new.get("accuracy_recal")}) '
+          f'equals the committed record')
+elif any(theirs[k] is None for k in machine):
+    # a record from before cpu_id: one model name ("AMD EPYC") can be several CPUs, so a difference proves nothing
+    print(f'run_study: {new["run"]}: differs from results/records/ {diffs}, whose record names its CPU only '
+          f'"{theirs["cpu"]}" (no cpu_id): not known to be the same CPU; rerun the record\'s command without the '
+          f'option here to tell (the study page, Hardware)')
 else:
-    print(f'run_study: {new["run"]}: ' + (f'DEFECT: differs from results/records/: {diffs}' if diffs else
-          f'final accuracy {new["accuracy"]} (recalibrated {new.get("accuracy_recal")}) equals the committed record'))
+    print(f'run_study: {new["run"]}: DEFECT: differs from results/records/: {diffs}')
 PY
     (
       flock 9                                                # one worker at a time rebuilds and commits

@@ -172,25 +172,29 @@ def test_the_cpu_cost_blocks_quote_the_benchmark_file(tmp_path):
 def test_the_stream_verdicts_read_each_comparison_against_the_rule_stated_before_the_runs(tmp_path, monkeypatch):
     """Hand-made comparisons (Dynamos minus Eq. 8) through the page's rule: learning within ±5 or reaching into it;
     forgetting and gap with the interval above 0; auc below 0; **yes** only when it survives Holm's correction."""
-    def comparison(buffer, metric, mean, lo, hi, p_holm, method='msa'):
-        return {'dataset': 'mnist-360', 'method': method, 'buffer': buffer, 'metric': metric, 'mean': mean,
+    def comparison(buffer, metric, mean, lo, hi, p_holm, method='msa', dataset='mnist-360'):
+        return {'dataset': dataset, 'method': method, 'buffer': buffer, 'metric': metric, 'mean': mean,
                 'ci': (lo, hi), 'n': 3, 'p_holm': p_holm}
     made = [comparison(500, 'learning', -8.0, -12.0, -4.0, 0.2),       # reaches into ±5: yes by the rule, point -8
             comparison(500, 'forgetting', 2.0, 1.0, 3.0, 0.01),        # above 0, Holm < 0.05
             comparison(500, 'gap', 0.5, -1.0, 2.0, 1.0),               # spans 0
             comparison(500, 'auc', -3.0, -5.0, -1.0, 0.2),             # below 0, not after Holm
             comparison(200, 'learning', -10.0, -15.0, -6.0, 0.01),     # entirely below -5: not as expected
-            comparison(200, 'forgetting', 9.0, 8.0, 10.0, 0.01, method='static')]  # another method: not in the table
+            comparison(200, 'forgetting', 9.0, 8.0, 10.0, 0.01, method='static'),  # another method: not in the table
+            comparison(500, 'gap', 4.0, 2.0, 6.0, 0.03, dataset='seq-mnist')]  # after MNIST-360's rows
     monkeypatch.setattr(readme.anytime, 'metric_cells', lambda records: {})
     monkeypatch.setattr(readme.anytime, 'paired_against_dynamos', lambda cells: made)
     rows = readme.stream_verdicts(readme.Results(tmp_path / 'results')).splitlines()
     assert rows[2:] == [
-        '| 500 | learning | -8.00 [-12.00, -4.00] | 3 | 0.2 | within ±5, or the interval reaching into ±5 | yes by the rule '
-        '(the point estimate is -8.0) |',
-        '| 500 | forgetting | +2.00 [+1.00, +3.00] | 3 | 0.01 | positive, interval above 0 | **yes** |',
-        '| 500 | gap | +0.50 [-1.00, +2.00] | 3 | 1 | positive, interval above 0 | no: no detectable difference |',
-        '| 500 | auc | -3.00 [-5.00, -1.00] | 3 | 0.2 | negative, interval below 0 | uncorrected only (not after Holm) |',
-        '| 200 | learning | -10.00 [-15.00, -6.00] | 3 | 0.01 | within ±5, or the interval reaching into ±5 | no |']
+        '| mnist-360 | 500 | learning | -8.00 [-12.00, -4.00] | 3 | 0.2 | within ±5, or the interval reaching into ±5 | '
+        'yes by the rule (the point estimate is -8.0) |',
+        '| mnist-360 | 500 | forgetting | +2.00 [+1.00, +3.00] | 3 | 0.01 | positive, interval above 0 | **yes** |',
+        '| mnist-360 | 500 | gap | +0.50 [-1.00, +2.00] | 3 | 1 | positive, interval above 0 | no: no detectable difference |',
+        '| mnist-360 | 500 | auc | -3.00 [-5.00, -1.00] | 3 | 0.2 | negative, interval below 0 | uncorrected only (not after '
+        'Holm) |',
+        '| mnist-360 | 200 | learning | -10.00 [-15.00, -6.00] | 3 | 0.01 | within ±5, or the interval reaching into ±5 | '
+        'no |',
+        '| seq-mnist | 500 | gap | +4.00 [+2.00, +6.00] | 3 | 0.03 | positive, interval above 0 | **yes** |']
     monkeypatch.setattr(readme.anytime, 'paired_against_dynamos', lambda cells: [])
     assert readme.stream_verdicts(readme.Results(tmp_path / 'results')) == ('No buffer has Dynamos and Eq. 8 at two '
                                                                            'common seeds yet.')

@@ -74,3 +74,37 @@ def test_runs_into_the_committed_results_are_refused_from_a_dirty_tree(monkeypat
     err = capsys.readouterr().err
     assert err.count('refusing to run: the working tree has uncommitted changes') == 1
     assert 'results/studies/x/' in err and '--allow-dirty' in err
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model\t\t: 1
+model name\t: AMD EPYC
+stepping\t: 1
+flags\t\t: fpu vme avx2
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+cpu family\t: 23
+model\t\t: 49
+model name\t: AMD EPYC 7B12
+stepping\t: 0
+"""
+
+
+def test_the_first_processor_of_cpuinfo_is_read():
+    fields = records.cpuinfo_fields(CPUINFO)
+    assert (fields['model name'], fields['cpu family'], fields['model'], fields['stepping']) == ('AMD EPYC', '25', '1', '1')
+    assert fields['flags'] == 'fpu vme avx2' and records.cpuinfo_fields('') == {}
+
+
+def test_a_record_names_what_decides_the_kernels(monkeypatch):
+    """A VM may report only "AMD EPYC": the record adds family, model and stepping, and torch's CPU capability."""
+    real_read_text = records.Path.read_text
+    monkeypatch.setattr(records.Path, 'read_text',
+                        lambda self, *a, **k: CPUINFO if str(self) == '/proc/cpuinfo' else real_read_text(self, *a, **k))
+    hw = records.hardware()
+    assert hw['cpu'] == 'AMD EPYC' and hw['cpu_id'] == 'AuthenticAMD family 25 model 1 stepping 1'
+    import torch
+    assert hw['cpu_capability'] == torch.backends.cpu.get_cpu_capability()
