@@ -251,7 +251,8 @@ def test_the_stream_study_page_quotes_no_number_its_report_and_records_do_not_ho
     have = set().union(*(_numbers(path.read_text()) for path in sources))
     for path in [*(study / 'records').glob('*.json'), *(study / 'without-eval' / 'records').glob('*.json'),
                  *(study / 'xeon' / 'records').glob('*.json'),
-                 *(REPO / 'results' / 'records').glob('mnist-360__*.json')]:
+                 *(study / 'record-commit' / 'records').glob('*.json'),
+                 *(REPO / 'results' / 'records').glob('*.json')]:
         record = json.loads(path.read_text())
         for key in ('accuracy', 'accuracy_recal', 'per_task', 'per_task_recal'):
             values = record.get(key)
