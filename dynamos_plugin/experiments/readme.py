@@ -92,9 +92,11 @@ def quick_start(r: Results) -> str:
             f'machine ({" / ".join(sorted({rec["hardware"]["cpu"] for rec in runs}))}) they took ' + ' / '.join(f'{w:.0f}' for w in walls) + f' s ({min(walls) / 60:.1f} to '
             f'{max(walls) / 60:.1f} min, the `wall_s` of those records) at {" or ".join(map(str, threads))} '
             f'thread(s) per run, two runs at a time (the grid\'s `-j 2`); without `OMP_NUM_THREADS`, Mammoth uses '
-            f'two threads. A seed repeats a run to the last digit on the same CPU model only: another model\'s kernels '
-            f'round differently, and over a run the difference grows into another run of the same seed ([the stream '
-            f'study](results/studies/mnist360-stream/README.md#hardware)).')
+            f'two threads. A seed repeats a run to the last digit on the same machine only: another CPU\'s kernels '
+            f'round differently, and over a run the difference grows into another run of the same seed. Two virtual '
+            f'machines that both name their CPU "AMD EPYC" did not repeat each other\'s runs ([the stream '
+            f'study](results/studies/mnist360-stream/README.md#hardware)), so from 2026-12-06 a record\'s `hardware` '
+            f'also names the CPU\'s family, model and stepping and the instruction set torch dispatches to.')
 
 
 def run_time(r: Results) -> str:

@@ -36,7 +36,7 @@ def test_the_quick_start_block_quotes_the_records(tmp_path):
     assert '[Class-IL]: ~95 % [Task-IL]: ~99.1 %' in block  # mean 95.00
     assert 'ended at Class-IL 92.00 / 96.00 / 97.00 % (mean 95.00 ± 2.65' in block
     assert 'machine (Test CPU) they took 480 / 460 / 470 s (7.7 to 8.0 min' in block
-    assert 'A seed repeats a run to the last digit on the same CPU model only' in block
+    assert 'A seed repeats a run to the last digit on the same machine only' in block
 
 
 def test_the_authors_code_block_quotes_only_the_anchor_records(tmp_path):
