@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from dynamos_plugin.experiments.anytime import arrivals
+from dynamos_plugin.experiments.formats import NAMES
 from dynamos_plugin.experiments.plots import METHOD_COLOURS
 
 
@@ -46,8 +47,7 @@ def _mark_arrivals(ax, curve: List[dict], vertical: bool = True) -> None:
 
 #: the panels of the stream plot: Dynamos against its sparse references, then against the rehearsal baselines
 PANELS = (('dynamos', 'msa', 'static'), ('dynamos', 'er', 'der', 'derpp'))
-LABELS = {'dynamos': 'Dynamos', 'msa': 'Eq. 8 (msa)', 'static': 'static', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++',
-          'sgd': 'SGD'}
+LABELS = {**NAMES, 'msa': 'Eq. 8 (msa)'}  # the plots also name Eq. 8's Mammoth model
 
 
 def panels(methods) -> List[List[str]]:

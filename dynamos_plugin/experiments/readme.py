@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional
 
 from dynamos_plugin.experiments import anytime
 from dynamos_plugin.experiments.cells import ci95, cells, mean_std, paired
+from dynamos_plugin.experiments.formats import NAMES
 from dynamos_plugin.experiments.grid import TABLES
 from dynamos_plugin.experiments.published import PAPER, PAPER_CCGN
 from dynamos_plugin.experiments.records import load_records
@@ -26,8 +27,6 @@ from dynamos_plugin.experiments.significance import ALPHA, EQUIVALENCE_MARGIN, p
 from dynamos_plugin.experiments.svhn_timing import SVHN_TIMING
 
 MARKER = re.compile(r'(<!-- generated:([\w-]+) -->\n)(.*?)(<!-- /generated:\2 -->)', re.S)
-NAMES = {'msa': 'Eq. 8', 'static': 'static', 'sgd': 'SGD', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++',
-         'dynamos': 'Dynamos'}
 SECTION6 = Path('section6') / 'summary.json'
 BENCHMARK = Path('benchmarks') / 'benchmark.json'
 WHOLE_RUN = Path('benchmarks') / 'whole_run.json'
