@@ -60,7 +60,8 @@ def table_csv(table: str, all_cells: dict, methods: Iterable[str], reference: Op
     return out.getvalue()
 
 #: each method's name in the reports' text and plots (Markdown); TEX_NAMES: the same in the LaTeX table
-NAMES = {'dynamos': 'Dynamos', 'msa': 'Eq. 8', 'static': 'static', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++', 'sgd': 'SGD'}
+NAMES = {'dynamos': 'Dynamos', 'msa': 'Eq. 8', 'static': 'static', 'er': 'ER', 'der': 'DER', 'derpp': 'DER++',
+         'sgd': 'SGD'}
 TEX_NAMES = {'dynamos': 'Dynamos', 'msa': 'MSA (Eq.~8)', 'static': 'Static sparsity', 'sgd': 'SGD', 'er': 'ER',
              'der': 'DER', 'derpp': 'DER++'}
 

@@ -546,7 +546,8 @@ def stream_verdicts(r: Results) -> str:
         return 'No buffer has Dynamos and Eq. 8 at two common seeds yet.'
     rows = ['| dataset | buffer | metric | Dynamos minus Eq. 8 [95 %] | n | Holm p | H expects | as expected? |',
             '|---|---|---|---|---|---|---|---|']
-    for dataset, buffer in sorted({(d, b) for d, b, _ in comparisons}, key=lambda k: (k[0] != 'mnist-360', k[0], -k[1])):
+    cells_in_order = sorted({(d, b) for d, b, _ in comparisons}, key=lambda k: (k[0] != 'mnist-360', k[0], -k[1]))
+    for dataset, buffer in cells_in_order:
         for metric, (expects, holds) in STREAM_RULES.items():
             c = comparisons.get((dataset, buffer, metric))
             if c is None:

@@ -52,11 +52,15 @@ COMPARISON_NOTE = ('Accuracy (%): Class-IL for Seq-MNIST and Seq-SVHN, Mammoth\'
 
 
 def hardware_markdown(records: List[dict]) -> str:
-    """Where the records were measured: one line per distinct machine, with its number of runs."""
+    """Where the records were measured: one line per distinct machine, with its number of runs. A machine is told
+    apart by its CPU's family, model and stepping and torch's CPU capability where the record has them (a VM's model
+    name, e.g. "AMD EPYC", can stand for several CPUs)."""
     machines: Dict[tuple, int] = {}
     for r in records:
         hw = r.get('hardware', {})
-        key = (hw.get('cpu'), hw.get('cores'), hw.get('gpu'), hw.get('torch'), r.get('threads'))
+        detail = ', '.join(hw[k] for k in ('cpu_id', 'cpu_capability') if hw.get(k))
+        cpu = f"{hw.get('cpu')} ({detail})" if detail else hw.get('cpu')
+        key = (cpu, hw.get('cores'), hw.get('gpu'), hw.get('torch'), r.get('threads'))
         machines[key] = machines.get(key, 0) + 1
     if not machines:
         hw = hardware()

@@ -365,3 +365,18 @@ def test_holm_equivalence_and_interaction_in_the_comparison_page(tmp_path):
     assert "| mnist-360 | 500 | msa's | 3 | -1.00 [-4.73, +2.73] | 0.3675 | primary: no detectable difference |" \
         in comparison
     assert "| mnist-360 | 500 | static's | 3 |" in comparison and 'exploratory: no detectable difference' in comparison
+
+
+def test_the_footer_tells_two_cpus_of_one_model_name_apart():
+    """Two VMs both named "AMD EPYC" are two machines when the records say their family/model differ; a record from
+    before those fields keeps its one-name line."""
+
+    def rec(**hw):
+        return {'hardware': {'cpu': 'AMD EPYC', 'cores': 2, 'gpu': None, 'torch': '2.14.1', **hw}, 'threads': 1}
+    milan = rec(cpu_id='AuthenticAMD family 25 model 1 stepping 1', cpu_capability='AVX2')
+    rome = rec(cpu_id='AuthenticAMD family 23 model 49 stepping 0', cpu_capability='AVX2')
+    assert report.hardware_markdown([milan, milan, rome, rec()]) == (
+        'Measured on: AMD EPYC (AuthenticAMD family 25 model 1 stepping 1, AVX2), 2 cores, CPU only, torch 2.14.1, '
+        '1 thread(s) per run (2 runs); AMD EPYC (AuthenticAMD family 23 model 49 stepping 0, AVX2), 2 cores, CPU '
+        'only, torch 2.14.1, 1 thread(s) per run (1 runs); AMD EPYC, 2 cores, CPU only, torch 2.14.1, 1 thread(s) per '
+        'run (1 runs).')
